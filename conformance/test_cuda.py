@@ -1,0 +1,46 @@
+"""The reference on a CUDA GPU agrees with scratch as on the CPU. Skipped cleanly without a GPU.
+
+Run only these with `pytest conformance -m cuda`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conformance.compare import assert_close
+from conformance.matrix import STEPS, build_matrix, initial_params, make_data, pick, tensor_names
+from conformance.tolerances import BY_DTYPE
+from reference import TorchMLP, default_device
+from scratch import Network
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine"),
+]
+
+# One configuration of each cost, and the float32 ones.
+CONFIGS = [
+    c for c in build_matrix() if c.spec.sizes == (4, 5, 3) and c.spec.activations[0] == "tanh"
+]
+
+
+def test_default_device_is_cuda():
+    assert default_device().type == "cuda"
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.id)
+def test_cuda_reference_matches_scratch(config):
+    X, Y = make_data(config)
+    params = initial_params(config)
+    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
+    dtype = torch.float64 if config.dtype is np.float64 else torch.float32
+    model = TorchMLP(config.spec, params, dtype=dtype, device="cuda")
+    assert next(model.parameters()).is_cuda
+    theirs = model.fit(X, Y, config.lr, STEPS, record=True)
+    tol = BY_DTYPE[np.dtype(config.dtype)]
+    for step in range(STEPS):
+        for name in tensor_names(config):
+            what = f"cuda/{config.id}/step{step}/{name}"
+            assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)

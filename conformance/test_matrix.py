@@ -1,0 +1,34 @@
+"""Scratch against reference over the configuration matrix, tensor by tensor, step by step.
+
+Both start from the same `Params` and the same data. At each of the first `STEPS` steps the
+forward pass (every Z and A), the cost, the gradients (scratch's backprop against autograd) and
+the parameters after the update (scratch's W - lr dW against `torch.optim.SGD`) must agree
+within the dtype's tolerance (`conformance.tolerances`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conformance.compare import assert_close
+from conformance.matrix import STEPS, build_matrix, pick, run_pair, tensor_names
+from conformance.tolerances import BY_DTYPE
+
+CONFIGS = build_matrix()
+
+CASES = [
+    pytest.param(config, step, name, id=f"{config.id}/step{step}/{name}")
+    for config in CONFIGS
+    for step in range(STEPS)
+    for name in tensor_names(config)
+]
+
+
+@pytest.mark.parametrize(("config", "step", "name"), CASES)
+def test_scratch_matches_reference(config, step, name):
+    ours, theirs = run_pair(config)
+    tol = BY_DTYPE[np.dtype(config.dtype)]
+    assert_close(
+        pick(ours, step, name), pick(theirs, step, name), tol, f"{config.id}/step{step}/{name}"
+    )

@@ -1,0 +1,35 @@
+"""The costs of `scratch.losses`, written in torch operations so that autograd differentiates them.
+
+Shapes: A (or logits Z) and Y are (n, k) tensors of the same shape. The divisor d is n for
+"sample_mean", 1 for "sum" and n*k for "element_mean" (mse only); see `scratch.losses` for
+why the reduction is always named.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def divisor(reduction: str, shape: torch.Size) -> int:
+    """n, 1 or n*k for an output of shape (n, k)."""
+    n, k = shape
+    return {"sample_mean": n, "sum": 1, "element_mean": n * k}[reduction]
+
+
+def mse(A: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean") -> torch.Tensor:
+    """C = 1/(2d) sum (A - Y)^2.  Scalar tensor."""
+    return ((A - Y) ** 2).sum() / (2 * divisor(reduction, A.shape))
+
+
+def softmax_cross_entropy(
+    Z: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean"
+) -> torch.Tensor:
+    """C = -(1/d) sum Y * log_softmax(Z) from the logits Z.  Scalar tensor."""
+    return -(Y * torch.log_softmax(Z, dim=1)).sum() / divisor(reduction, Z.shape)
+
+
+def cross_entropy(P: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean") -> torch.Tensor:
+    """C = -(1/d) sum Y log P on probabilities P, P clipped below at the dtype's smallest normal
+    number and 0 log 0 taken as 0, as in `scratch.losses.cross_entropy`.  Scalar tensor."""
+    logP = torch.log(P.clamp_min(torch.finfo(P.dtype).tiny))
+    return -torch.where(Y != 0, Y * logP, torch.zeros_like(P)).sum() / divisor(reduction, P.shape)

@@ -1,0 +1,188 @@
+"""`TorchMLP`: the reference multilayer perceptron, an `nn.Module` of `nn.Linear` layers and
+activation modules, differentiated by autograd and stepped by `torch.optim.SGD`.
+
+It is built from a `scratch.NetworkSpec` and a `scratch.Params` (never from torch's random init:
+the layers are created with `torch.nn.utils.skip_init` and then loaded), and exports its
+parameters back as `Params`. Float64 by default; float32 on request. Not for: anything the
+scratch implementation computes; it shares only scratch's containers and argument checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from reference import losses
+from reference.state import params_to_state_dict, state_dict_to_params
+from scratch.errors import DTypeError, MLPInputError
+from scratch.losses import check_one_hot
+from scratch.params import Gradients, Params
+from scratch.spec import NetworkSpec
+from scratch.trace import ForwardCache, History, StepRecord
+from scratch.validation import check_count, check_float_matrix, check_learning_rate, check_target
+
+ACTIVATION_MODULES = {
+    "identity": nn.Identity,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "softmax": lambda: nn.Softmax(dim=1),
+}
+"""Each activation name of `scratch.activations` and the torch module that computes it."""
+
+TORCH_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def default_device() -> torch.device:
+    """CUDA when a GPU is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+class TorchMLP(nn.Module):
+    """Layers ``layers[i]`` (`nn.Linear(n_i, n_{i+1})`) and ``activations[i]``, i = 0 .. L-1.
+
+    Shape: input (n, n_0), output (n, n_L); batch in rows, Z = A_prev @ weight.T + bias.
+    Inputs may be NumPy arrays or tensors; they must already have the model's dtype.
+    """
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        params: Params,
+        *,
+        dtype: torch.dtype = torch.float64,
+        device: torch.device | str | None = None,
+    ):
+        super().__init__()
+        if dtype not in TORCH_DTYPES:
+            raise DTypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        spec.check_params(params)
+        self.spec = spec
+        self.dtype = dtype
+        self.device = default_device() if device is None else torch.device(device)
+        self.layers = nn.ModuleList(
+            nn.utils.skip_init(
+                nn.Linear, n_in, n_out, bias=spec.bias, dtype=dtype, device=self.device
+            )
+            for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:], strict=True)
+        )
+        self.activations = nn.ModuleList(ACTIVATION_MODULES[name]() for name in spec.activations)
+        self.load_params(params)
+
+    def extra_repr(self) -> str:
+        s = self.spec
+        return (
+            f"loss={s.loss!r}, reduction={s.reduction!r}, dtype={self.dtype}, device={self.device}"
+        )
+
+    # -- parameters ----------------------------------------------------------------------------
+    def load_params(self, params: Params) -> None:
+        """Copy `params` (internal layout) into the layers, cast to the model's dtype."""
+        self.spec.check_params(params)
+        self.load_state_dict(params_to_state_dict(params, self.dtype, self.device))
+
+    def export_params(self) -> Params:
+        """The current parameters as `Params` (NumPy, the model's dtype)."""
+        return state_dict_to_params(self.state_dict())
+
+    def export_grads(self) -> Gradients:
+        """The `.grad` of every parameter after `backward()`, as `Gradients`."""
+        dW, db = [], []
+        for layer in self.layers:
+            if layer.weight.grad is None:
+                raise MLPInputError("no gradients yet: call cost(...).backward() first")
+            dW.append(_to_numpy(layer.weight.grad))
+            db.append(None if layer.bias is None else _to_numpy(layer.bias.grad))
+        return Gradients(dW, db)
+
+    # -- inputs --------------------------------------------------------------------------------
+    def as_input(
+        self, name: str, X: np.ndarray | torch.Tensor, columns: int | None
+    ) -> torch.Tensor:
+        """Check X (n, columns) as scratch does; return it as a tensor on the model's device."""
+        if isinstance(X, torch.Tensor):
+            if X.dtype != self.dtype:
+                raise DTypeError(f"{name} has dtype {X.dtype} but the model is {self.dtype}")
+            check_float_matrix(name, _to_numpy(X), columns=columns)
+            return X.to(self.device)
+        check_float_matrix(name, X, columns=columns)
+        if X.dtype != TORCH_DTYPES[self.dtype]:
+            raise DTypeError(f"{name} has dtype {X.dtype} but the model is {self.dtype}")
+        return torch.tensor(X, device=self.device)
+
+    # -- forward and cost ----------------------------------------------------------------------
+    def forward_all(
+        self, X: np.ndarray | torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Every Z(l) (n, n_l) and A(l) (n, n_l), with A[0] = X: the layout of `ForwardCache`."""
+        A = self.as_input("X", X, self.spec.sizes[0])
+        Zs, As = [], [A]
+        for layer, act in zip(self.layers, self.activations, strict=True):
+            Zs.append(layer(As[-1]))
+            As.append(act(Zs[-1]))
+        return Zs, As
+
+    def forward(self, X: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """The network output A(L), shape (n, n_L)."""
+        return self.forward_all(X)[1][-1]
+
+    def cost(
+        self, Z_L: torch.Tensor, A_L: torch.Tensor, Y: np.ndarray | torch.Tensor
+    ) -> torch.Tensor:
+        """The spec's cost of the output layer (Z_L logits, A_L output) against Y (n, n_L).
+
+        Cross-entropy is taken from the logits via `torch.log_softmax`.
+        """
+        Y_np = _to_numpy(Y) if isinstance(Y, torch.Tensor) else Y
+        check_target("Y", Y_np, tuple(A_L.shape), np.dtype(TORCH_DTYPES[self.dtype]))
+        Y_t = self.as_input("Y", Y, None)
+        if self.spec.loss == "cross_entropy":
+            check_one_hot("Y", _to_numpy(Y_t))
+            return losses.softmax_cross_entropy(Z_L, Y_t, self.spec.reduction)
+        return losses.mse(A_L, Y_t, self.spec.reduction)
+
+    # -- autograd and SGD ----------------------------------------------------------------------
+    def gradients(
+        self, X: np.ndarray | torch.Tensor, Y: np.ndarray | torch.Tensor
+    ) -> tuple[ForwardCache, float, Gradients]:
+        """One forward pass, its cost and autograd's dW, db: (cache, cost, grads) in NumPy."""
+        self.zero_grad(set_to_none=True)
+        Zs, As = self.forward_all(X)
+        cost = self.cost(Zs[-1], As[-1], Y)
+        cost.backward()
+        cache = ForwardCache(tuple(map(_to_numpy, Zs)), tuple(map(_to_numpy, As)))
+        return cache, float(cost.item()), self.export_grads()
+
+    def fit(
+        self,
+        X: np.ndarray | torch.Tensor,
+        Y: np.ndarray | torch.Tensor,
+        lr: float,
+        steps: int,
+        *,
+        record: bool = False,
+    ) -> History:
+        """`steps` full-batch steps of `torch.optim.SGD` (no momentum, no weight decay).
+
+        Returns the same `History` as `scratch.Network.train`: cost and output before each
+        update, and with `record=True` every step's parameters, cache, gradients and result.
+        """
+        lr = check_learning_rate(lr)
+        check_count("steps", steps, minimum=1)
+        optimizer = torch.optim.SGD(self.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
+        costs = np.empty(steps)
+        outputs, records = [], []
+        for t in range(steps):
+            before = self.export_params() if record else None
+            cache, costs[t], grads = self.gradients(X, Y)
+            outputs.append(cache.output)
+            optimizer.step()
+            if record:
+                after = self.export_params()
+                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after))
+        return History(costs, np.stack(outputs), tuple(records))

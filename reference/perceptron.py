@@ -1,0 +1,48 @@
+"""T4's perceptron learning rule in torch operations, as an independent twin of
+`scratch.perceptron`: for each sample in order, prediction = 1 if w . x + b >= 0 else 0, then
+w <- w + eta (y - prediction) x and b <- b + eta (y - prediction). No autograd: the rule is not
+a gradient method.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def perceptron_updates(
+    X: np.ndarray,
+    y: np.ndarray,
+    eta: float,
+    max_epochs: int,
+    w0: np.ndarray | None = None,
+    b0: float = 0.0,
+) -> np.ndarray:
+    """Run the rule on X (n, d), y (n,) of 0/1; one row per visited sample, as
+    `scratch.Perceptron.updates_`: (epoch, index, prediction, error, w after..., b after)."""
+    Xt = torch.tensor(X, dtype=torch.float64)
+    w = (
+        torch.zeros(Xt.shape[1], dtype=torch.float64)
+        if w0 is None
+        else torch.tensor(w0, dtype=torch.float64)
+    )
+    b = torch.tensor(b0, dtype=torch.float64)
+    rows = []
+    for epoch in range(max_epochs):
+        wrong = 0
+        for i in range(Xt.shape[0]):
+            prediction = torch.heaviside(
+                torch.dot(Xt[i], w) + b, torch.tensor(1.0, dtype=torch.float64)
+            )
+            error = float(y[i]) - prediction
+            w = w + eta * error * Xt[i]
+            b = b + eta * error
+            wrong += int(error.item() != 0)
+            rows.append(
+                torch.cat(
+                    [torch.tensor([epoch, i, prediction, error], dtype=torch.float64), w, b[None]]
+                )
+            )
+        if wrong == 0:
+            break
+    return torch.stack(rows).numpy()

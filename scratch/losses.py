@@ -1,0 +1,124 @@
+"""Costs and their gradients with respect to the network output.
+
+Shapes: the output `A` (or probabilities `P`, or logits `Z`) and the target `Y` are both (n, k),
+n samples in rows and k outputs in columns; they must have exactly the same shape.
+
+The reduction says what the summed cost is divided by; it is always named, never implied:
+
+- ``"sample_mean"``: divide by n, the number of samples (rows). Summed over outputs, averaged
+  over samples. This is T1's, T3's and T4's mean: MSE = 1/(2n) sum_i ||a_i - y_i||^2.
+- ``"sum"``: no division, as in T4's 1000-step network (1/2 sum of squared errors).
+- ``"element_mean"`` (MSE only): divide by n*k, every element. This is T2's loss,
+  mean((A - Y)**2) / 2, and also what `torch.nn.MSELoss(reduction='mean')` averages over. It
+  equals the sample mean only when k = 1; T2's printed derivative (A - Y)/n is the derivative of
+  the sample mean, which is T2's erratum for k > 1.
+
+Not for: the activation of the output layer (see `scratch.activations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratch.errors import ConfigError, MLPInputError
+
+REDUCTIONS = ("sample_mean", "sum", "element_mean")
+
+
+def divisor(reduction: str, shape: tuple[int, ...]) -> int:
+    """What the summed cost is divided by: n, 1 or n*k for an output of shape (n, k)."""
+    n, k = shape
+    return {"sample_mean": n, "sum": 1, "element_mean": n * k}[reduction]
+
+
+def mse(A: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
+    """C = 1/(2d) sum_ij (A_ij - Y_ij)^2, d = divisor(reduction).  A, Y: (n, k) -> scalar."""
+    E = A - Y
+    return float((E * E).sum() / (2 * divisor(reduction, A.shape)))
+
+
+def mse_grad(A: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> np.ndarray:
+    """dC/dA = (A - Y) / d, d = divisor(reduction).  Shape (n, k)."""
+    return (A - Y) / divisor(reduction, A.shape)
+
+
+def cross_entropy(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
+    """C = -(1/d) sum_ij Y_ij log P_ij on probabilities P (softmax outputs).  (n, k) -> scalar.
+
+    Terms with Y_ij = 0 contribute 0 (0 log 0 = 0). A probability of exactly 0 for a true class
+    is clipped to the dtype's smallest normal number (about 2.2e-308 in float64, so the term is
+    at most about 708), which keeps the cost finite; the network computes the cost from the
+    logits instead (`softmax_cross_entropy`), which needs no clipping.
+    """
+    tiny = np.finfo(P.dtype).tiny
+    logP = np.log(np.maximum(P, tiny))
+    return float(-np.where(Y != 0, Y * logP, 0).sum() / divisor(reduction, P.shape))
+
+
+def cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> np.ndarray:
+    """dC/dP = -(Y / P) / d, 0 where Y = 0 (P clipped as in `cross_entropy`).  Shape (n, k)."""
+    tiny = np.finfo(P.dtype).tiny
+    return -np.where(Y != 0, Y / np.maximum(P, tiny), 0) / divisor(reduction, P.shape)
+
+
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """log softmax(Z) row-wise = Z - m - log sum_j exp(Z_j - m), m the row max.  (n, k)."""
+    S = Z - Z.max(axis=1, keepdims=True)
+    return S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+
+
+def softmax_cross_entropy(Z: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
+    """C = -(1/d) sum_ij Y_ij log softmax(Z)_ij from the logits Z: finite for any finite Z."""
+    return float(-(Y * log_softmax(Z)).sum() / divisor(reduction, Z.shape))
+
+
+def softmax_cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str) -> np.ndarray:
+    """dC/dZ = (P - Y) / d for P = softmax(Z) and one-hot Y.  Shape (n, k).
+
+    This is the softmax Jacobian applied to `cross_entropy_grad`, simplified using the fact
+    that each row of Y sums to 1.
+    """
+    return (P - Y) / divisor(reduction, P.shape)
+
+
+def check_one_hot(name: str, Y: np.ndarray) -> None:
+    """Raise `MLPInputError` unless every entry of Y is 0 or 1 and every row sums to exactly 1."""
+    if not np.isin(Y, (0, 1)).all() or not (Y.sum(axis=1) == 1).all():
+        bad = np.flatnonzero(~(np.isin(Y, (0, 1)).all(axis=1) & (Y.sum(axis=1) == 1)))
+        raise MLPInputError(
+            f"{name} must be one-hot for cross-entropy (entries 0 or 1, each row summing to 1); "
+            f"shape {Y.shape}, first bad row {int(bad[0])}: {Y[bad[0]].tolist()}"
+        )
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A cost by name: `fn(A, Y, reduction) -> float` and `grad(A, Y, reduction) -> dC/dA`."""
+
+    name: str
+    fn: Callable[[np.ndarray, np.ndarray, str], float]
+    grad: Callable[[np.ndarray, np.ndarray, str], np.ndarray]
+    reductions: tuple[str, ...]
+
+
+LOSSES: dict[str, Loss] = {
+    "mse": Loss("mse", mse, mse_grad, REDUCTIONS),
+    "cross_entropy": Loss(
+        "cross_entropy", cross_entropy, cross_entropy_grad, ("sample_mean", "sum")
+    ),
+}
+
+
+def get_loss(name: object, reduction: object) -> Loss:
+    """Look a loss up by name and check that it supports `reduction`; raise `ConfigError`."""
+    if not isinstance(name, str) or name not in LOSSES:
+        raise ConfigError(f"unknown loss {name!r}; known: {sorted(LOSSES)}")
+    loss = LOSSES[name]
+    if reduction not in loss.reductions:
+        raise ConfigError(
+            f"loss {name!r} does not support reduction {reduction!r}; use one of {loss.reductions}"
+        )
+    return loss

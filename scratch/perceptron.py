@@ -1,0 +1,78 @@
+"""Rosenblatt's perceptron and its learning rule (T4), with a bias.
+
+prediction = step(w . x + b), step(z) = 1 if z >= 0 else 0 (`scratch.activations.step`);
+for each sample in order: w <- w + eta (y - prediction) x, b <- b + eta (y - prediction).
+The rule is online (one sample at a time, each update seen by the next sample), so `fit` loops
+over samples by design; it is not a gradient method and is not on any hot path.
+
+Not for: multi-class problems or targets other than 0/1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch.activations import step
+from scratch.errors import MLPInputError, ShapeError
+from scratch.validation import check_count, check_float_matrix, check_learning_rate
+
+
+class Perceptron:
+    """A single threshold unit trained by the perceptron rule.
+
+    After `fit`: `w_` (d,) weights, `b_` bias, `errors_` misclassifications per epoch,
+    `updates_` one row per visited sample: (epoch, index, prediction, y - prediction, w..., b)
+    with w and b *after* that sample's update, shape (visits, 4 + d); `converged_` is True when
+    an epoch made no error (the rule then stops).
+    """
+
+    def __init__(self, eta: float = 0.1, max_epochs: int = 100):
+        self.eta = check_learning_rate(eta)
+        self.max_epochs = check_count("max_epochs", max_epochs, minimum=1)
+
+    def __repr__(self) -> str:
+        return f"Perceptron(eta={self.eta}, max_epochs={self.max_epochs})"
+
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        w0: np.ndarray | None = None,
+        b0: float = 0.0,
+    ) -> Perceptron:
+        """Train on X (n, d) float and y (n,) of 0/1 from w0 (d,) (default zeros) and b0."""
+        check_float_matrix("X", X)
+        n, d = X.shape
+        if not isinstance(y, np.ndarray) or y.shape != (n,):
+            shape = y.shape if isinstance(y, np.ndarray) else type(y).__name__
+            raise ShapeError(f"y must have shape ({n},) to match X {X.shape}, got {shape}")
+        if not np.isin(y, (0, 1)).all():
+            raise MLPInputError(f"y must hold only 0 and 1, got values {np.unique(y).tolist()}")
+        w = np.zeros(d, dtype=X.dtype) if w0 is None else np.array(w0, dtype=X.dtype)
+        if w.shape != (d,):
+            raise ShapeError(f"w0 must have shape ({d},) to match X {X.shape}, got {w.shape}")
+        b = X.dtype.type(b0)
+        errors: list[int] = []
+        updates: list[np.ndarray] = []
+        for epoch in range(self.max_epochs):
+            wrong = 0
+            for i in range(n):
+                prediction = step(np.array([X[i] @ w + b]))[0]
+                error = y[i] - prediction
+                w = w + self.eta * error * X[i]
+                b = b + self.eta * error
+                wrong += int(error != 0)
+                updates.append(np.concatenate(([epoch, i, prediction, error], w, [b])))
+            errors.append(wrong)
+            if wrong == 0:
+                break
+        self.w_, self.b_ = w, float(b)
+        self.errors_ = np.array(errors)
+        self.updates_ = np.stack(updates)
+        self.converged_ = errors[-1] == 0
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """step(X w + b) for X (n, d): an (n,) array of 0.0 and 1.0."""
+        check_float_matrix("X", X, columns=self.w_.shape[0])
+        return step((X @ self.w_ + self.b_)[:, None])[:, 0]

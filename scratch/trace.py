@@ -1,0 +1,68 @@
+"""What a forward pass and a training run leave behind: plain containers of arrays, no math.
+
+Both implementations return these (the reference converts its tensors to NumPy first), so the
+conformance suite compares like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratch.params import Gradients, Params
+
+
+@dataclass(frozen=True)
+class ForwardCache:
+    """Every layer's pre-activation and activation from one forward pass.
+
+    Z[i]: layer i+1's pre-activation, shape (n, n_{i+1}); L entries.
+    A[i]: A[0] is the input X (n, n_0); A[i] for i >= 1 is layer i's activation f(Z[i-1]),
+    shape (n, n_i); L + 1 entries. A[-1] is the network output.
+    """
+
+    Z: tuple[np.ndarray, ...]
+    A: tuple[np.ndarray, ...]
+
+    @property
+    def output(self) -> np.ndarray:
+        """The network output A[L], shape (n, n_L)."""
+        return self.A[-1]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every layer's arrays by tutorial name: ``Z1, A1, Z2, A2, ...`` (A0 = X left out)."""
+        out: dict[str, np.ndarray] = {}
+        for i, Z in enumerate(self.Z, start=1):
+            out[f"Z{i}"] = Z
+            out[f"A{i}"] = self.A[i]
+        return out
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One full-batch gradient-descent step, everything taken before the update except `after`.
+
+    step: the 0-based step number; params: the parameters it started from; cache: its forward
+    pass; cost: its cost; grads: its gradients; after: the parameters after the update.
+    """
+
+    step: int
+    params: Params
+    cache: ForwardCache
+    cost: float
+    grads: Gradients
+    after: Params
+
+
+@dataclass(frozen=True)
+class History:
+    """A training run, as the tutorials print it: cost and output before each update.
+
+    cost: shape (steps,); output: shape (steps, n, n_L); records: one `StepRecord` per step when
+    the run was asked to keep them (`record=True`), else empty.
+    """
+
+    cost: np.ndarray
+    output: np.ndarray
+    records: tuple[StepRecord, ...] = ()
