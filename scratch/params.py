@@ -70,6 +70,18 @@ def _check_layers(
     return Ws, bs
 
 
+def _by_name(
+    wname: str, W: Sequence[np.ndarray], bname: str, b: Sequence[np.ndarray | None]
+) -> dict[str, np.ndarray]:
+    """{wname1: W[0], bname1: b[0], wname2: W[1], ...}, layers numbered from 1, None left out."""
+    out: dict[str, np.ndarray] = {}
+    for i, (w, x) in enumerate(zip(W, b, strict=True), start=1):
+        out[f"{wname}{i}"] = w
+        if x is not None:
+            out[f"{bname}{i}"] = x
+    return out
+
+
 @dataclass(frozen=True, init=False)
 class Params:
     """Weights W[i] (n_out, n_in) and biases b[i] (n_out,) or None, for layers i = 0 .. L-1."""
@@ -105,12 +117,7 @@ class Params:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array by tutorial name: ``W1, b1, W2, b2, ...`` (layer numbers from 1)."""
-        out: dict[str, np.ndarray] = {}
-        for i, (w, x) in enumerate(zip(self.W, self.b, strict=True), start=1):
-            out[f"W{i}"] = w
-            if x is not None:
-                out[f"b{i}"] = x
-        return out
+        return _by_name("W", self.W, "b", self.b)
 
 
 @dataclass(frozen=True, init=False)
@@ -128,9 +135,4 @@ class Gradients:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every gradient by tutorial name: ``dW1, db1, dW2, db2, ...``."""
-        out: dict[str, np.ndarray] = {}
-        for i, (w, x) in enumerate(zip(self.dW, self.db, strict=True), start=1):
-            out[f"dW{i}"] = w
-            if x is not None:
-                out[f"db{i}"] = x
-        return out
+        return _by_name("dW", self.dW, "db", self.db)
