@@ -22,9 +22,9 @@ def error_report(actual: np.ndarray, expected: np.ndarray) -> str:
     i_rel = np.unravel_index(np.argmax(rel), rel.shape)
     return (
         f"max abs err {diff[i_abs]:.3e} at {tuple(map(int, i_abs))} "
-        f"(actual {actual[i_abs]!r}, expected {expected[i_abs]!r}); "
+        f"(actual {float(actual[i_abs])!r}, expected {float(expected[i_abs])!r}); "
         f"max rel err {rel[i_rel]:.3e} at {tuple(map(int, i_rel))} "
-        f"(actual {actual[i_rel]!r}, expected {expected[i_rel]!r})"
+        f"(actual {float(actual[i_rel])!r}, expected {float(expected[i_rel])!r})"
     )
 
 
