@@ -138,6 +138,10 @@ def tensor_names(config: Config) -> list[str]:
     for l in range(1, config.spec.depth + 1):
         names += [f"Z{l}", f"A{l}"]
     names.append("cost")
+    for l in range(config.spec.depth, 0, -1):
+        names += [f"dA{l}", f"dZ{l}"]
+        if config.spec.activations[l - 1] != "softmax":
+            names.append(f"aprime{l}")
     for l in range(1, config.spec.depth + 1):
         names += [f"dW{l}"] + ([f"db{l}"] if config.spec.bias else [])
     for l in range(1, config.spec.depth + 1):
@@ -152,6 +156,8 @@ def pick(history: History, step: int, name: str) -> np.ndarray:
         return np.asarray(record.cost)
     if name.endswith("_after"):
         return record.after.arrays()[name.removesuffix("_after")]
-    if name.startswith("d"):
+    if name.startswith(("dW", "db")):
         return record.grads.arrays()[name]
+    if name.startswith(("dA", "dZ", "aprime")):
+        return record.deltas.arrays()[name]
     return record.cache.arrays()[name]

@@ -19,7 +19,7 @@ from scratch.errors import DTypeError, MLPInputError
 from scratch.losses import check_one_hot
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
-from scratch.trace import ForwardCache, History, StepRecord
+from scratch.trace import Deltas, ForwardCache, History, StepRecord
 from scratch.validation import check_count, check_float_matrix, check_learning_rate, check_target
 
 ACTIVATION_MODULES = {
@@ -147,16 +147,61 @@ class TorchMLP(nn.Module):
         return losses.mse(A_L, Y_t, self.spec.reduction)
 
     # -- autograd and SGD ----------------------------------------------------------------------
+    def backprop(
+        self,
+        X: np.ndarray | torch.Tensor,
+        Y: np.ndarray | torch.Tensor,
+        *,
+        objective: str = "cost",
+    ) -> tuple[ForwardCache, float, Gradients, Deltas]:
+        """One forward pass, its cost, and autograd's gradients and per-layer deltas, in NumPy.
+
+        objective "cost" differentiates the cost; "output" differentiates the summed network
+        output (upstream gradient ones), as T4's dL/dw. The deltas dA, dZ are the `.grad` of the
+        retained intermediate tensors; aprime is autograd's elementwise derivative of each
+        activation (None for softmax). For softmax with cross-entropy the cost is taken from the
+        logits, so dA(L) is autograd's derivative of `losses.cross_entropy` at A(L) instead.
+        """
+        if objective not in ("cost", "output"):
+            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
+        self.zero_grad(set_to_none=True)
+        Zs, As = self.forward_all(X)
+        for t in (*Zs, *As[1:]):
+            t.retain_grad()
+        cost = self.cost(Zs[-1], As[-1], Y)
+        if objective == "cost":
+            cost.backward()
+        else:
+            As[-1].backward(torch.ones_like(As[-1]))
+        dA = [None if A.grad is None else _to_numpy(A.grad) for A in As[1:]]
+        if dA[-1] is None:  # softmax + cross-entropy: A(L) is not on the cost's path
+            P = As[-1].detach().requires_grad_()
+            Y_t = self.as_input("Y", Y, None)
+            (dP,) = torch.autograd.grad(losses.cross_entropy(P, Y_t, self.spec.reduction), P)
+            dA[-1] = _to_numpy(dP)
+        deltas = Deltas(
+            tuple(dA),
+            tuple(_to_numpy(Z.grad) for Z in Zs),
+            tuple(self._aprime(act, Z) for act, Z in zip(self.activations, Zs, strict=True)),
+        )
+        cache = ForwardCache(tuple(map(_to_numpy, Zs)), tuple(map(_to_numpy, As)))
+        return cache, float(cost.item()), self.export_grads(), deltas
+
+    @staticmethod
+    def _aprime(act: nn.Module, Z: torch.Tensor) -> np.ndarray | None:
+        """Elementwise dA/dZ by autograd (a vector-Jacobian product with ones), None for softmax."""
+        if isinstance(act, nn.Softmax):
+            return None
+        z = Z.detach().requires_grad_()
+        (g,) = torch.autograd.grad(act(z), z, grad_outputs=torch.ones_like(z))
+        return _to_numpy(g)
+
     def gradients(
         self, X: np.ndarray | torch.Tensor, Y: np.ndarray | torch.Tensor
     ) -> tuple[ForwardCache, float, Gradients]:
         """One forward pass, its cost and autograd's dW, db: (cache, cost, grads) in NumPy."""
-        self.zero_grad(set_to_none=True)
-        Zs, As = self.forward_all(X)
-        cost = self.cost(Zs[-1], As[-1], Y)
-        cost.backward()
-        cache = ForwardCache(tuple(map(_to_numpy, Zs)), tuple(map(_to_numpy, As)))
-        return cache, float(cost.item()), self.export_grads()
+        cache, cost, grads, _ = self.backprop(X, Y)
+        return cache, cost, grads
 
     def fit(
         self,
@@ -166,23 +211,28 @@ class TorchMLP(nn.Module):
         steps: int,
         *,
         record: bool = False,
+        objective: str = "cost",
+        maximize: bool = False,
     ) -> History:
         """`steps` full-batch steps of `torch.optim.SGD` (no momentum, no weight decay).
 
         Returns the same `History` as `scratch.Network.train`: cost and output before each
-        update, and with `record=True` every step's parameters, cache, gradients and result.
+        update, and with `record=True` every step's parameters, cache, gradients, deltas and
+        result. `objective` is as in `backprop`; `maximize` is SGD's own flag (ascent).
         """
         lr = check_learning_rate(lr)
         check_count("steps", steps, minimum=1)
-        optimizer = torch.optim.SGD(self.parameters(), lr=lr, momentum=0.0, weight_decay=0.0)
+        optimizer = torch.optim.SGD(
+            self.parameters(), lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
+        )
         costs = np.empty(steps)
         outputs, records = [], []
         for t in range(steps):
             before = self.export_params() if record else None
-            cache, costs[t], grads = self.gradients(X, Y)
+            cache, costs[t], grads, deltas = self.backprop(X, Y, objective=objective)
             outputs.append(cache.output)
             optimizer.step()
             if record:
                 after = self.export_params()
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after))
+                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

@@ -22,7 +22,7 @@ from scratch.losses import (
 )
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
-from scratch.trace import ForwardCache, History, StepRecord
+from scratch.trace import Deltas, ForwardCache, History, StepRecord
 from scratch.validation import (
     check_count,
     check_float_matrix,
@@ -98,44 +98,72 @@ class Network:
         return self._loss.fn(cache.output, Y, self.spec.reduction)
 
     # -- backward ------------------------------------------------------------------------------
-    def output_delta(self, cache: ForwardCache, Y: np.ndarray) -> np.ndarray:
-        """dZ(L) = dC/dZ(L), shape (n, n_L).
+    def cost_gradient(self, cache: ForwardCache, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(dA(L), dZ(L)): the cost's gradient with respect to the output and the logits.
 
-        In general dZ(L) = f_L'(Z(L)) applied to dC/dA(L); for softmax with cross-entropy the
-        product simplifies to (A(L) - Y) / d.
+        dA(L) = dC/dA(L) from the loss; dZ(L) = f_L'(Z(L)) applied to it. For softmax with
+        cross-entropy, dZ(L) is computed directly as (A(L) - Y) / d, the simplified product.
+        Shapes (n, n_L).
         """
         self._check_targets(cache, Y)
         Z, A = cache.Z[-1], cache.output
-        if self._fused_softmax_ce:
-            return softmax_cross_entropy_grad(A, Y, self.spec.reduction)
         dA = self._loss.grad(A, Y, self.spec.reduction)
-        return self._activations[-1].backward(dA, Z, A)
+        if self._fused_softmax_ce:
+            return dA, softmax_cross_entropy_grad(A, Y, self.spec.reduction)
+        return dA, self._activations[-1].backward(dA, Z, A)
 
-    def backward(self, cache: ForwardCache, Y: np.ndarray) -> Gradients:
-        """Backpropagation: dW(l), db(l) for every layer, shaped like the parameters.
+    def backprop(
+        self, cache: ForwardCache, dA_L: np.ndarray, dZ_L: np.ndarray | None = None
+    ) -> tuple[Gradients, Deltas]:
+        """Backpropagate an output gradient dA(L) = dC/dA(L) (n, n_L) through the network.
 
-        dZ(L) from `output_delta`; then for l = L..1: dW(l) = dZ(l)^T A(l-1),
-        db(l) = column sums of dZ(l), and dZ(l-1) = f_{l-1}'(Z(l-1)) applied to dZ(l) W(l).
+        dZ(L) = f_L'(Z(L)) applied to dA(L), unless given; then for l = L..1:
+        dW(l) = dZ(l)^T A(l-1), db(l) = column sums of dZ(l), dA(l-1) = dZ(l) W(l), and
+        dZ(l-1) = f_{l-1}'(Z(l-1)) applied to dA(l-1). With dA(L) = ones this gives the
+        derivatives of the summed network output itself (T4's dL/dw).
+        Returns the gradients (shaped like the parameters) and every layer's dA, dZ, f'(Z).
         """
-        dZ = self.output_delta(cache, Y)
+        if not isinstance(dA_L, np.ndarray) or dA_L.shape != cache.output.shape:
+            shape = getattr(dA_L, "shape", type(dA_L).__name__)
+            raise ShapeError(f"dA_L must have the output's shape {cache.output.shape}, got {shape}")
         L = self.spec.depth
+        acts = self._activations
+        dAs: list[np.ndarray] = [np.empty(0)] * L
+        dZs: list[np.ndarray] = [np.empty(0)] * L
         dWs: list[np.ndarray] = [np.empty(0)] * L
         dbs: list[np.ndarray | None] = [None] * L
+        dAs[-1] = dA_L
+        dZs[-1] = acts[-1].backward(dA_L, cache.Z[-1], cache.A[-1]) if dZ_L is None else dZ_L
         for i in reversed(range(L)):
             dWs[i], dbs[i], dA_prev = dense_backward(
-                dZ, cache.A[i], self.params.W[i], self.spec.bias
+                dZs[i], cache.A[i], self.params.W[i], self.spec.bias
             )
             if i > 0:
-                dZ = self._activations[i - 1].backward(dA_prev, cache.Z[i - 1], cache.A[i])
-        return Gradients(dWs, dbs)
+                dAs[i - 1] = dA_prev
+                dZs[i - 1] = acts[i - 1].backward(dA_prev, cache.Z[i - 1], cache.A[i])
+        aprime = tuple(
+            None if a.grad is None else a.grad(Z, A)
+            for a, Z, A in zip(acts, cache.Z, cache.A[1:], strict=True)
+        )
+        return Gradients(dWs, dbs), Deltas(tuple(dAs), tuple(dZs), aprime)
+
+    def backward(self, cache: ForwardCache, Y: np.ndarray) -> Gradients:
+        """Backpropagation of the cost: dW(l), db(l) for every layer, shaped like the parameters.
+
+        See `cost_gradient` for dZ(L) and `backprop` for the recursion.
+        """
+        return self.backprop(cache, *self.cost_gradient(cache, Y))[0]
 
     # -- update --------------------------------------------------------------------------------
-    def step(self, lr: float, grads: Gradients) -> Params:
+    def step(self, lr: float, grads: Gradients, *, maximize: bool = False) -> Params:
         """Plain gradient descent: W <- W - lr dW, b <- b - lr db. Returns the new `Params`.
 
-        Everything is checked before anything changes: a rejected step leaves `params` as it was.
+        With `maximize=True` it is gradient ascent, W <- W + lr dW (T4's step that raises L; the
+        same flag as `torch.optim.SGD(maximize=True)`). Everything is checked before anything
+        changes: a rejected step leaves `params` as it was.
         """
         lr = check_learning_rate(lr)
+        signed_lr = -lr if maximize else lr
         if not isinstance(grads, Gradients):
             raise MLPInputError(f"grads must be scratch.Gradients, got {type(grads).__name__}")
         for i, (W, dW) in enumerate(zip(self.params.W, grads.dW, strict=True)):
@@ -144,9 +172,9 @@ class Network:
             check_same_dtype(f"grads.dW[{i}]", dW, W.dtype)
         if (grads.db[0] is None) == self.spec.bias:
             raise ShapeError(f"grads.db must {'' if self.spec.bias else 'not '}hold bias gradients")
-        W_new = [W - lr * dW for W, dW in zip(self.params.W, grads.dW, strict=True)]
+        W_new = [W - signed_lr * dW for W, dW in zip(self.params.W, grads.dW, strict=True)]
         b_new = [
-            None if b is None else b - lr * db
+            None if b is None else b - signed_lr * db
             for b, db in zip(self.params.b, grads.db, strict=True)
         ]
         try:
@@ -157,16 +185,28 @@ class Network:
         return new
 
     def train(
-        self, X: np.ndarray, Y: np.ndarray, lr: float, steps: int, *, record: bool = False
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        lr: float,
+        steps: int,
+        *,
+        record: bool = False,
+        objective: str = "cost",
+        maximize: bool = False,
     ) -> History:
         """`steps` full-batch steps of forward, cost, backward, update on X (n, n_0), Y (n, n_L).
 
         Returns the cost and the output of each step's forward pass, both taken before that
         step's update (as the tutorials print them); with `record=True` also every step's
-        parameters, forward cache, gradients and updated parameters.
+        parameters, forward cache, gradients, deltas and updated parameters.
+        objective "cost" (the default) differentiates the cost; "output" differentiates the
+        summed network output, and with `maximize=True` the step is ascent (T4's scalar chain).
         """
         check_count("steps", steps, minimum=1)
         check_learning_rate(lr)
+        if objective not in ("cost", "output"):
+            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
@@ -175,8 +215,11 @@ class Network:
             cache = self.forward(X)
             costs[t] = self.cost(cache, Y)
             outputs.append(cache.output)
-            grads = self.backward(cache, Y)
-            after = self.step(lr, grads)
+            if objective == "cost":
+                grads, deltas = self.backprop(cache, *self.cost_gradient(cache, Y))
+            else:
+                grads, deltas = self.backprop(cache, np.ones_like(cache.output))
+            after = self.step(lr, grads, maximize=maximize)
             if record:
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after))
+                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

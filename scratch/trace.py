@@ -40,11 +40,36 @@ class ForwardCache:
 
 
 @dataclass(frozen=True)
+class Deltas:
+    """The backward pass's intermediate quantities, layer by layer (i = 0 for layer 1).
+
+    dA[i]: dC/dA(i+1), shape (n, n_{i+1}); dZ[i]: dC/dZ(i+1), same shape;
+    aprime[i]: the elementwise derivative f'(Z(i+1)), same shape, or None for softmax (whose
+    derivative is a Jacobian, not an elementwise factor).
+    """
+
+    dA: tuple[np.ndarray, ...]
+    dZ: tuple[np.ndarray, ...]
+    aprime: tuple[np.ndarray | None, ...]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """By tutorial name: ``dA1, dZ1, aprime1, dA2, ...`` (None entries left out)."""
+        out: dict[str, np.ndarray] = {}
+        for i, (dA, dZ, g) in enumerate(zip(self.dA, self.dZ, self.aprime, strict=True), start=1):
+            out[f"dA{i}"] = dA
+            out[f"dZ{i}"] = dZ
+            if g is not None:
+                out[f"aprime{i}"] = g
+        return out
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """One full-batch gradient-descent step, everything taken before the update except `after`.
 
     step: the 0-based step number; params: the parameters it started from; cache: its forward
-    pass; cost: its cost; grads: its gradients; after: the parameters after the update.
+    pass; cost: its cost; grads: its gradients; after: the parameters after the update;
+    deltas: the backward pass's per-layer dA, dZ and f'(Z).
     """
 
     step: int
@@ -53,6 +78,7 @@ class StepRecord:
     cost: float
     grads: Gradients
     after: Params
+    deltas: Deltas
 
 
 @dataclass(frozen=True)
