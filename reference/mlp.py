@@ -213,17 +213,20 @@ class TorchMLP(nn.Module):
         record: bool = False,
         objective: str = "cost",
         maximize: bool = False,
+        freeze_biases: bool = False,
     ) -> History:
         """`steps` full-batch steps of `torch.optim.SGD` (no momentum, no weight decay).
 
         Returns the same `History` as `scratch.Network.train`: cost and output before each
         update, and with `record=True` every step's parameters, cache, gradients, deltas and
-        result. `objective` is as in `backprop`; `maximize` is SGD's own flag (ascent).
+        result. `objective` is as in `backprop`; `maximize` is SGD's own flag (ascent); with
+        `freeze_biases` only the weights are given to the optimizer.
         """
         lr = check_learning_rate(lr)
         check_count("steps", steps, minimum=1)
+        trained = [layer.weight for layer in self.layers] if freeze_biases else self.parameters()
         optimizer = torch.optim.SGD(
-            self.parameters(), lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
+            trained, lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
         )
         costs = np.empty(steps)
         outputs, records = [], []

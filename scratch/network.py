@@ -155,12 +155,15 @@ class Network:
         return self.backprop(cache, *self.cost_gradient(cache, Y))[0]
 
     # -- update --------------------------------------------------------------------------------
-    def step(self, lr: float, grads: Gradients, *, maximize: bool = False) -> Params:
+    def step(
+        self, lr: float, grads: Gradients, *, maximize: bool = False, freeze_biases: bool = False
+    ) -> Params:
         """Plain gradient descent: W <- W - lr dW, b <- b - lr db. Returns the new `Params`.
 
         With `maximize=True` it is gradient ascent, W <- W + lr dW (T4's step that raises L; the
-        same flag as `torch.optim.SGD(maximize=True)`). Everything is checked before anything
-        changes: a rejected step leaves `params` as it was.
+        same flag as `torch.optim.SGD(maximize=True)`). With `freeze_biases=True` only the
+        weights move (T4's scalar chain treats b1, b2 as constants). Everything is checked
+        before anything changes: a rejected step leaves `params` as it was.
         """
         lr = check_learning_rate(lr)
         signed_lr = -lr if maximize else lr
@@ -174,7 +177,7 @@ class Network:
             raise ShapeError(f"grads.db must {'' if self.spec.bias else 'not '}hold bias gradients")
         W_new = [W - signed_lr * dW for W, dW in zip(self.params.W, grads.dW, strict=True)]
         b_new = [
-            None if b is None else b - signed_lr * db
+            None if b is None else b if freeze_biases else b - signed_lr * db
             for b, db in zip(self.params.b, grads.db, strict=True)
         ]
         try:
@@ -194,6 +197,7 @@ class Network:
         record: bool = False,
         objective: str = "cost",
         maximize: bool = False,
+        freeze_biases: bool = False,
     ) -> History:
         """`steps` full-batch steps of forward, cost, backward, update on X (n, n_0), Y (n, n_L).
 
@@ -201,7 +205,8 @@ class Network:
         step's update (as the tutorials print them); with `record=True` also every step's
         parameters, forward cache, gradients, deltas and updated parameters.
         objective "cost" (the default) differentiates the cost; "output" differentiates the
-        summed network output, and with `maximize=True` the step is ascent (T4's scalar chain).
+        summed network output; `maximize` and `freeze_biases` are passed to `step` (T4's scalar
+        chain uses all three).
         """
         check_count("steps", steps, minimum=1)
         check_learning_rate(lr)
@@ -219,7 +224,7 @@ class Network:
                 grads, deltas = self.backprop(cache, *self.cost_gradient(cache, Y))
             else:
                 grads, deltas = self.backprop(cache, np.ones_like(cache.output))
-            after = self.step(lr, grads, maximize=maximize)
+            after = self.step(lr, grads, maximize=maximize, freeze_biases=freeze_biases)
             if record:
                 records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

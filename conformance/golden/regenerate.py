@@ -1,0 +1,109 @@
+"""Rewrite the generated `expected.csv` of golden cases, safely.
+
+For each case the first implementation (scratch) generates the trajectory and the second
+(reference, or the literal recipe for init cases) confirms it within the float64 tolerance;
+nothing is written unless they agree. An existing value is never changed unless `--force` is
+given: the command prints what would change (and what would be added or removed) and refuses.
+`--dry-run` only prints. Exit status 0 when every case is unchanged or written, 1 otherwise.
+
+    python -m conformance.golden regenerate [--case ID ...] [--force] [--dry-run] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from conformance.golden.cases import DATA, TRAJECTORY_COLUMNS, case_dirs, load_case
+from conformance.golden.report import KEYS, compare_frames, format_report
+from conformance.golden.runner import IMPLEMENTATIONS, trajectory
+from conformance.golden.tensors import format_value, write_rows
+
+
+def changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Cells whose value differs (exactly), or that only one of old and new has."""
+    merged = old.merge(new, on=KEYS, how="outer", suffixes=("_old", "_new"), indicator="side")
+    differs = merged["value_old"].to_numpy() != merged["value_new"].to_numpy()
+    return merged[differs | (merged["side"] != "both")]
+
+
+def describe(case_id: str, diff: pd.DataFrame, limit: int = 20) -> str:
+    lines = []
+    for r in diff.head(limit).itertuples():
+        where = f"{case_id} step {r.step} {r.tensor}[{r.row},{r.col}]"
+        if r.side == "left_only":
+            lines.append(f"  {where}: {format_value(r.value_old)} -> (removed)")
+        elif r.side == "right_only":
+            lines.append(f"  {where}: (new) -> {format_value(r.value_new)}")
+        else:
+            delta = abs(r.value_new - r.value_old)
+            lines.append(
+                f"  {where}: {format_value(r.value_old)} -> {format_value(r.value_new)} "
+                f"(abs {delta:.3e})"
+            )
+    if len(diff) > limit:
+        lines.append(f"  ... and {len(diff) - limit} more")
+    return "\n".join(lines)
+
+
+def regenerate_case(path: Path, force: bool, dry_run: bool) -> bool:
+    """Regenerate one case; print what happens; True when it ends unchanged or written."""
+    case = load_case(path)
+    first, second = IMPLEMENTATIONS[case.kind]
+    new = trajectory(case, first)
+    report = compare_frames(trajectory(case, second), new)
+    if not report["ok"].all():
+        print(
+            format_report(f"{case.id}: {second} does not confirm {first}; nothing written", report)
+        )
+        return False
+    file = path / "expected.csv"
+    if case.expected is not None:
+        diff = changes(case.expected, new)
+        if diff.empty:
+            print(f"{case.id}: unchanged ({len(new)} values)")
+            return True
+        print(f"{case.id}: {len(diff)} value(s) would change:\n{describe(case.id, diff)}")
+        if not force:
+            print(f"{case.id}: refusing to change existing values; rerun with --force to write")
+            return False
+    if dry_run:
+        print(f"{case.id}: would write {len(new)} values (dry run)")
+        return True
+    rows = [
+        [int(s), t, int(r), int(c), format_value(v)]
+        for s, t, r, c, v in new[list(TRAJECTORY_COLUMNS)].itertuples(index=False)
+    ]
+    write_rows(file, list(TRAJECTORY_COLUMNS), rows)
+    print(f"{case.id}: wrote {len(new)} values to {file}, confirmed by {second}")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.golden regenerate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--case", action="append", help="only this case id (repeatable)")
+    parser.add_argument("--force", action="store_true", help="overwrite values that changed")
+    parser.add_argument("--dry-run", action="store_true", help="print, write nothing")
+    parser.add_argument("--data", type=Path, default=DATA, help="the data folder (default: data/)")
+    args = parser.parse_args(argv)
+    paths = case_dirs(args.data)
+    if args.case:
+        known = {p.name: p for p in paths}
+        unknown = [c for c in args.case if c not in known]
+        if unknown:
+            parser.error(f"unknown case(s) {unknown}; known: {sorted(known)}")
+        paths = [known[c] for c in args.case]
+    ok = [regenerate_case(p, args.force, args.dry_run) for p in paths]
+    print(f"{sum(ok)} of {len(ok)} case(s) unchanged or written")
+    return 0 if all(ok) else 1
+
+
+if __name__ == "__main__":
+    np.seterr(over="raise", divide="raise", invalid="raise")
+    sys.exit(main())

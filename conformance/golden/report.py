@@ -1,0 +1,75 @@
+"""Compare two trajectories in the golden format, per step and tensor, and report the errors.
+
+Tolerance per (step, tensor) group: |a - e| <= rtol |e| + atol_scale * max(1, max|e| in the group),
+the float64 rule of `conformance.tolerances`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conformance.tolerances import FLOAT64, Tolerance
+
+KEYS = ["step", "tensor", "row", "col"]
+
+
+def compare_frames(
+    actual: pd.DataFrame, expected: pd.DataFrame, tol: Tolerance = FLOAT64
+) -> pd.DataFrame:
+    """One row per (step, tensor) of `expected`: max abs and rel error, where, and ok.
+
+    Cells missing from `actual` count as failures (error inf); extra cells in `actual` are
+    ignored (a port may record more than a case asks for).
+    """
+    merged = expected.merge(
+        actual[[*KEYS, "value"]], on=KEYS, how="left", suffixes=("_expected", "_actual")
+    )
+    e = merged["value_expected"].to_numpy()
+    a = merged["value_actual"].to_numpy()
+    diff = np.abs(a - e)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(diff == 0, 0.0, diff / np.abs(e))
+    merged = merged.assign(abs_err=diff, rel_err=rel, abs_e=np.abs(e))
+    scale = merged.groupby(["step", "tensor"], sort=False)["abs_e"].transform("max").clip(lower=1)
+    merged["ok"] = diff <= tol.rtol * np.abs(e) + tol.atol_scale * scale
+    rows = []
+    for (step, tensor), g in merged.groupby(["step", "tensor"], sort=False):
+        i = g["abs_err"].to_numpy().argmax()
+        j = g["rel_err"].to_numpy().argmax()
+        rows.append(
+            {
+                "step": int(step),
+                "tensor": tensor,
+                "max_abs_err": float(g["abs_err"].iloc[i]),
+                "at": (int(g["row"].iloc[i]), int(g["col"].iloc[i])),
+                "max_rel_err": float(g["rel_err"].iloc[j]),
+                "missing": int(np.isnan(g["value_actual"].to_numpy()).sum()),
+                "ok": bool(g["ok"].all()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["step", "tensor", "max_abs_err", "at", "max_rel_err", "missing", "ok"]
+    )
+
+
+def format_report(title: str, report: pd.DataFrame, limit: int = 20) -> str:
+    """A readable table of the failing (step, tensor) groups, first divergence first."""
+    bad = report[~report["ok"]]
+    if bad.empty:
+        return f"{title}: all {len(report)} (step, tensor) groups agree"
+    first = bad.iloc[0]
+    lines = [
+        f"{title}: {len(bad)} of {len(report)} (step, tensor) groups differ; first divergence "
+        f"at step {first['step']}, tensor {first['tensor']}",
+        f"{'step':>6} {'tensor':<14} {'max abs err':>12} {'at':>9} {'max rel err':>12} missing",
+    ]
+    for r in bad.head(limit).itertuples():
+        lines.append(
+            f"{r.step:>6} {r.tensor:<14} {r.max_abs_err:>12.3e} {r.at!s:>9} "
+            f"{r.max_rel_err:>12.3e} {r.missing:>7}"
+        )
+    if len(bad) > limit:
+        lines.append(f"... and {len(bad) - limit} more")
+    return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""Run a golden case with one implementation and return its trajectory in the golden format.
+
+The trajectory is a frame of (step, tensor, row, col, value), exactly the columns of
+`expected.csv`: activations and deltas batch-first (n, k); parameters and gradients in the
+case's layout. Implementations: "scratch" and "reference"; for init cases the confirming
+implementation is "recipe", the tutorial's own instructions written out literally.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from conformance.golden.cases import Case
+from conformance.golden.tensors import arrays_to_rows
+from reference import TorchMLP
+from reference.perceptron import perceptron_updates
+from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
+from scratch.layouts import to_t1, to_t2, to_t3
+from scratch.trace import StepRecord
+
+IMPLEMENTATIONS = {
+    "network": ("scratch", "reference"),
+    "perceptron": ("scratch", "reference"),
+    "init": ("scratch", "recipe"),
+}
+COLUMNS = ["step", "tensor", "row", "col", "value"]
+
+
+def in_layout(layout: str, params: Params, w: str = "W", b: str = "b", suffix: str = "") -> dict:
+    """Parameter-shaped arrays in a tutorial layout, named like W1, b1 (+ suffix)."""
+    W, B = {"t1": to_t1, "t2": to_t2, "t3": to_t3}[layout](params)
+    out = {}
+    for l, Wl in enumerate(W, start=1):
+        out[f"{w}{l}{suffix}"] = Wl
+        if B is not None:
+            out[f"{b}{l}{suffix}"] = B[l - 1]
+    return out
+
+
+def step_tensors(case: Case, record: StepRecord) -> dict[str, np.ndarray]:
+    """Everything a network case records at a full step, in order of computation."""
+    out: dict[str, np.ndarray] = dict(record.cache.arrays())
+    out["cost"] = np.array([[record.cost]])
+    out.update(record.deltas.arrays())
+    grads = Params(record.grads.dW, None if record.grads.db[0] is None else record.grads.db)
+    out.update(in_layout(case.layout, grads, "dW", "db"))
+    out.update(in_layout(case.layout, record.after, suffix="_after"))
+    return out
+
+
+def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.astype({"step": np.int64, "row": np.int64, "col": np.int64, "value": np.float64})
+
+
+def _network(case: Case, implementation: str) -> pd.DataFrame:
+    X, Y = case.data["X"], case.data["Y"]
+    t = case.meta["training"]
+    kwargs = {
+        "record": True,
+        "objective": t["objective"],
+        "maximize": t["maximize"],
+        "freeze_biases": t.get("freeze_biases", False),
+    }
+    if implementation == "scratch":
+        net = Network(case.spec, case.params)
+        history = net.train(X, Y, t["lr"], t["steps"], **kwargs)
+        predict = net.predict
+    else:
+        model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
+        history = model.fit(X, Y, t["lr"], t["steps"], **kwargs)
+
+        def predict(Xq: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return model(Xq).cpu().numpy()
+
+    every = case.meta["record"]["every_step"]
+    full = set(case.meta["record"]["full_steps"])
+    rows: list[list[object]] = []
+    for record in history.records:
+        tensors = step_tensors(case, record)
+        names = tensors if record.step in full else every
+        rows += arrays_to_rows({name: tensors[name] for name in names}, record.step)
+    if case.meta.get("query"):
+        rows += arrays_to_rows({"prediction": predict(case.data["Xq"])}, t["steps"])
+    return _rows_frame(rows)
+
+
+def _perceptron(case: Case, implementation: str) -> pd.DataFrame:
+    p = case.meta["perceptron"]
+    X, y = case.data["X"], case.data["y"][:, 0].astype(int)
+    w0 = np.array(p["w0"], dtype=np.float64)
+    if implementation == "scratch":
+        updates = Perceptron(p["eta"], p["max_epochs"]).fit(X, y, w0, p["b0"]).updates_
+    else:
+        updates = perceptron_updates(X, y, p["eta"], p["max_epochs"], w0, p["b0"])
+    rows: list[list[object]] = []
+    d = X.shape[1]
+    for epoch in np.unique(updates[:, 0]).astype(int):
+        U = updates[updates[:, 0] == epoch]
+        tensors = {
+            "prediction": U[:, 2:3],
+            "error": U[:, 3:4],
+            "w": U[:, 4 : 4 + d],
+            "b": U[:, 4 + d : 5 + d],
+            "errors": np.array([[np.count_nonzero(U[:, 3])]]),
+        }
+        rows += arrays_to_rows(tensors, int(epoch))
+    return _rows_frame(rows)
+
+
+def recipe_params(recipe: str, sizes: list[int], seed: int) -> Params:
+    """The parameters a recipe makes, by `scratch.initializers`."""
+    if recipe == "t2":
+        return init_t2(sizes, seed)
+    if recipe == "t4":
+        return init_t4(sizes, seed)
+    return init_standard_normal(sizes, seed)
+
+
+def literal_t2_recipe(sizes: list[int], seed: int) -> Params:
+    """T2's instructions, written out as the tutorial gives them, independent of scratch."""
+    rng = np.random.default_rng(seed=seed)
+    W, b = [], []
+    for l in range(1, len(sizes)):
+        W.append(rng.normal(scale=0.001, size=(sizes[l - 1], sizes[l])))
+        b.append(np.zeros((1, sizes[l])))
+    return Params([w.T for w in W], [x[0] for x in b])
+
+
+def _init(case: Case, implementation: str) -> pd.DataFrame:
+    init = case.meta["init"]
+    if implementation == "scratch":
+        params = recipe_params(init["recipe"], init["sizes"], init["seed"])
+    else:
+        params = literal_t2_recipe(init["sizes"], init["seed"])
+    return _rows_frame(arrays_to_rows(in_layout(case.layout, params), 0))
+
+
+def trajectory(case: Case, implementation: str) -> pd.DataFrame:
+    """The case's trajectory computed by `implementation`, in the golden format."""
+    if implementation not in IMPLEMENTATIONS[case.kind]:
+        raise ValueError(f"{case.id}: no implementation {implementation!r} for a {case.kind} case")
+    run = {"network": _network, "perceptron": _perceptron, "init": _init}[case.kind]
+    return run(case, implementation)
