@@ -18,3 +18,39 @@ def _numpy_errors_raise():
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped cleanly without one")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mlp-conformance ports")
+    group.addoption(
+        "--port",
+        action="append",
+        default=[],
+        metavar="COMMAND",
+        help="check this port command against every golden case (see conformance/PORTS.md)",
+    )
+    group.addoption(
+        "--port-strict", action="store_true", help="with --port: an omitted value is a failure"
+    )
+    group.addoption(
+        "--port-timeout", type=float, default=60.0, help="with --port: seconds per case (60)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`test_port` runs once per (--port command, golden case); skipped without --port."""
+    if "port_case" not in metafunc.fixturenames:
+        return
+    from conformance.golden.cases import load_all
+
+    ports = metafunc.config.getoption("--port")
+    if not ports:
+        skip = pytest.mark.skip(reason="no --port COMMAND given")
+        metafunc.parametrize("port_case", [pytest.param(None, marks=skip, id="no-port")])
+        return
+    params = [
+        pytest.param((port, case), id=f"port{i}/{case.id}")
+        for i, port in enumerate(ports)
+        for case in load_all()
+    ]
+    metafunc.parametrize("port_case", params)

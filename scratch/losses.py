@@ -59,9 +59,15 @@ def cross_entropy(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") 
 
 
 def cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> np.ndarray:
-    """dC/dP = -(Y / P) / d, 0 where Y = 0 (P clipped as in `cross_entropy`).  Shape (n, k)."""
+    """dC/dP = -(Y / P) / d, the derivative of `cross_entropy` as clipped.  Shape (n, k).
+
+    It is 0 where Y = 0, and 0 where P is below the clip (the clipped cost is flat there, as
+    torch's autograd of `clamp_min` also says); the network's own gradient is taken from the
+    logits (`softmax_cross_entropy_grad`) and never needs this clip.
+    """
     tiny = np.finfo(P.dtype).tiny
-    return -np.where(Y != 0, Y / np.maximum(P, tiny), 0) / divisor(reduction, P.shape)
+    live = (Y != 0) & (P >= tiny)
+    return -np.where(live, Y / np.where(live, P, 1), 0) / divisor(reduction, P.shape)
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:

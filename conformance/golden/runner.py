@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
 from conformance.golden.cases import Case
 from conformance.golden.tensors import arrays_to_rows
-from reference import TorchMLP
-from reference.perceptron import perceptron_updates
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
 from scratch.layouts import to_t1, to_t2, to_t3
 from scratch.trace import StepRecord
@@ -69,6 +66,10 @@ def _network(case: Case, implementation: str) -> pd.DataFrame:
         history = net.train(X, Y, t["lr"], t["steps"], **kwargs)
         predict = net.predict
     else:
+        import torch  # only here: a scratch-only run (the scratch port) need not load torch
+
+        from reference import TorchMLP
+
         model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
         history = model.fit(X, Y, t["lr"], t["steps"], **kwargs)
 
@@ -95,6 +96,8 @@ def _perceptron(case: Case, implementation: str) -> pd.DataFrame:
     if implementation == "scratch":
         updates = Perceptron(p["eta"], p["max_epochs"]).fit(X, y, w0, p["b0"]).updates_
     else:
+        from reference.perceptron import perceptron_updates
+
         updates = perceptron_updates(X, y, p["eta"], p["max_epochs"], w0, p["b0"])
     rows: list[list[object]] = []
     d = X.shape[1]

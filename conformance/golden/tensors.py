@@ -9,6 +9,7 @@ Values are written with 17 significant digits, which round-trips every float64 e
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +27,18 @@ def format_value(x: float) -> str:
     return format(float(x), ".17g")
 
 
-def read_table(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> pd.DataFrame:
     """Read a CSV whose header must be exactly `columns` (name -> "int", "float" or "str").
 
+    `text`, if given, is the CSV itself and `path` only names it in messages (a port's output).
     Raises `CaseFormatError` naming the file, and the row (the line number in the file) and
     column of the first bad cell: a missing or unknown column, an empty cell, a non-number.
     """
-    if not path.is_file():
+    if text is None and not path.is_file():
         raise CaseFormatError(f"{path}: file missing")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        source = path if text is None else io.StringIO(text)
+        raw = pd.read_csv(source, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise CaseFormatError(f"{path}: not a readable CSV file ({err})") from None
     header = list(raw.columns)

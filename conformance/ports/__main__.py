@@ -1,0 +1,122 @@
+"""Command line: check a port against the golden cases, or run the mutant catalogue.
+
+    python -m conformance.ports check --port "<command>" [--case ID] [--strict] [--timeout S]
+                                      [--junit FILE] [--data DIR]
+    python -m conformance.ports mutants [--subprocess] [--junit FILE]
+
+`check` prints a table per failing case and a summary, and exits 1 on any failure or error
+(0 when every supported case passes; unsupported cases are skipped, but a port that supports
+none fails). `mutants` runs every mutant of the catalogue, prints which case catches each and
+the detection rate, and exits 1 unless it is 100%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from conformance.golden.cases import DATA, load_all
+from conformance.ports import scratch_port
+from conformance.ports.mutants import MUTANTS
+from conformance.ports.report import case_detail, summary_table, write_junit
+from conformance.ports.runner import DEFAULT_TIMEOUT, CaseResult, grade, run_command, run_solver
+
+
+def check(port: str, cases, strict: bool, timeout: float) -> list[CaseResult]:
+    results = []
+    for case in cases:
+        result = grade(case, run_command(port, case, timeout), strict)
+        results.append(result)
+        if result.status in ("fail", "error"):
+            print(case_detail(result), flush=True)
+    return results
+
+
+def cmd_check(args) -> int:
+    cases = load_all(args.data)
+    if args.case:
+        known = {c.id for c in cases}
+        unknown = sorted(set(args.case) - known)
+        if unknown:
+            print(f"unknown case(s) {unknown}; known: {sorted(known)}", file=sys.stderr)
+            return 2
+        cases = [c for c in cases if c.id in args.case]
+    results = check(args.port, cases, args.strict, args.timeout)
+    print(summary_table(results))
+    if args.junit:
+        write_junit(args.junit, args.port, results)
+    bad = any(r.status in ("fail", "error") for r in results)
+    none = all(r.status == "unsupported" for r in results)
+    if none:
+        print("the port supports none of these cases", file=sys.stderr)
+    return 1 if bad or none else 0
+
+
+def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:
+    """The first case that rejects the mutant, or None if it slips through every case."""
+    mutant = MUTANTS[name]
+    for case in cases:
+        if subprocess:
+            command = f"{sys.executable} -m conformance.ports.mutants {name}"
+            result = grade(case, run_command(command, case, timeout), strict=True)
+        else:
+            with mutant.applied(), warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                result = grade(case, run_solver(scratch_port.solve, case), strict=True)
+        if result.status in ("fail", "error"):
+            return result
+    return None
+
+
+def cmd_mutants(args) -> int:
+    cases = load_all(args.data)
+    results = []
+    print(f"{'mutant':<32} {'caught by':<26} {'how':<42} bug")
+    for name, mutant in MUTANTS.items():
+        caught = catch_mutant(name, cases, args.subprocess, args.timeout)
+        if caught is None:
+            how, by = "NOT CAUGHT", "-"
+            results.append(CaseResult(name, "fail", f"{name} slipped through every case"))
+        else:
+            first = caught.first_divergence
+            how = caught.status if first is None else f"step {first[0]}, {first[1]}"
+            how = how if caught.status == "fail" else caught.message.split(": ", 1)[1][:40]
+            by = caught.case_id
+            results.append(CaseResult(name, "pass"))
+        print(f"{name:<32} {by:<26} {how:<42} {mutant.bug}")
+    caught = sum(r.status == "pass" for r in results)
+    print(f"detection rate: {caught}/{len(results)} = {100 * caught / len(results):.0f}%")
+    if args.junit:
+        write_junit(args.junit, "mutant catalogue", results)
+    return 0 if caught == len(results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.ports", description=__doc__.split("\n\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="check a port command against the golden cases")
+    c.add_argument("--port", required=True, help='the port command, e.g. "python my_port.py"')
+    c.add_argument("--case", action="append", help="only this case id (repeatable)")
+    c.add_argument("--strict", action="store_true", help="a value the port omits is a failure")
+    c.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case (60)")
+    c.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    c.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
+    c.set_defaults(run=cmd_check)
+    m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")
+    m.add_argument("--subprocess", action="store_true", help="run each mutant as a port command")
+    m.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case (60)")
+    m.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    m.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
+    m.set_defaults(run=cmd_mutants)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

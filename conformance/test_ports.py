@@ -1,0 +1,247 @@
+"""Port conformance: `pytest conformance --port COMMAND`, the shipped ports, the runner's
+handling of bad ports, and the mutant catalogue (every mutant must be rejected).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.golden.cases import DATA, load_all
+from conformance.ports import pure_python, reference_port, scratch_port
+from conformance.ports.__main__ import catch_mutant
+from conformance.ports.__main__ import main as ports_main
+from conformance.ports.mutants import MUTANTS
+from conformance.ports.report import case_detail
+from conformance.ports.runner import grade, run_command, run_solver
+
+CASES = load_all()
+BY_ID = {case.id: case for case in CASES}
+PY = sys.executable
+
+
+# -- pytest conformance --port COMMAND ---------------------------------------------------------
+def test_port(port_case, request):
+    port, case = port_case
+    strict = request.config.getoption("--port-strict")
+    timeout = request.config.getoption("--port-timeout")
+    result = grade(case, run_command(port, case, timeout), strict)
+    if result.status == "unsupported":
+        pytest.skip(f"{case.id}: unsupported by the port: {result.message}")
+    assert result.status == "pass", case_detail(result)
+
+
+# -- the shipped ports pass --------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_scratch_port_in_process(case):
+    # The mutants are this port with one bug each: it must pass everything honestly.
+    result = grade(case, run_solver(scratch_port.solve, case), strict=True)
+    assert result.status == "pass", case_detail(result)
+
+
+@pytest.mark.parametrize(
+    "case_id", ["T1-blog", "T3-deck-3-4-2", "S-softmax-large-logits", "T2-init-2-3-1"]
+)
+def test_reference_port_in_process(case_id):
+    # (reference itself runs on every case in test_golden.py)
+    case = BY_ID[case_id]
+    result = grade(case, run_solver(reference_port.solve, case), strict=True)
+    assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_pure_python_port_as_a_command(case):
+    result = grade(case, run_command(f"{PY} -m conformance.ports.pure_python", case), strict=True)
+    assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
+
+
+@pytest.mark.parametrize("port", ["scratch_port", "reference_port"])
+def test_numpy_and_torch_ports_as_commands(port):
+    case = BY_ID["T1-blog"]
+    result = grade(case, run_command(f"{PY} -m conformance.ports.{port}", case), strict=True)
+    assert result.status == "pass", case_detail(result)
+
+
+def test_pure_python_port_imports_neither_numpy_nor_torch():
+    tree = ast.parse(Path(pure_python.__file__).read_text())
+    names = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    names |= {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
+    assert not names & {"numpy", "torch", "pandas", "scratch", "reference"}, names
+    code = (
+        "import sys, conformance.ports.pure_python; "
+        "print(sorted({'numpy', 'torch'} & set(sys.modules)))"
+    )
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# -- bad ports: a clear message naming the case, never a traceback from the runner ------------
+def fake_port(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "port.py"
+    path.write_text("import sys, json\nrequest = json.load(sys.stdin)\n" + textwrap.dedent(body))
+    return f"{PY} {path}"
+
+
+GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1]))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ("raise SystemExit(7)", "error", r"T1-blog: crash: exit status 7"),
+        (
+            "raise ValueError('boom')",
+            "error",
+            r"T1-blog: crash: exit status 1; stderr: .*ValueError: boom",
+        ),
+        ("import time; time.sleep(30)", "error", r"T1-blog: hang: no answer within 1 s"),
+        ("print('nothing useful')", "error", r"T1-blog: bad output: .*missing column"),
+        ("pass", "error", r"T1-blog: bad output: .*empty output"),
+        (
+            "print('step,tensor,row,value'); print('0,Z1,0,6')",
+            "error",
+            r"missing column\(s\) \['col'\]",
+        ),
+        (
+            "print('step,tensor,row,col,value'); print('0,Z1,0,0,nan')",
+            "error",
+            r"T1-blog: bad output: port output for T1-blog, row 2, column 'value': 'nan' is not a",
+        ),
+        (
+            "print('step,tensor,row,col,value'); print('0,Z1,0,0,six')",
+            "error",
+            r"row 2, column 'value': 'six'",
+        ),
+        (
+            "print('step,tensor,row,col,value'); print('0,Z1,0,0,6'); print('0,Z1,0,0,6')",
+            "error",
+            r"row 3: repeats step 0 Z1\[0,0\]",
+        ),
+        (
+            "print('step,tensor,row,col,value')\n" + GOOD_T1 + "\nprint('0,Z1,1,0,3')",
+            "fail",
+            r"wrong-shape",
+        ),
+        ("print('step,tensor,row,col,value')\nprint('0,Z1,0,0,6')", "fail", r"wrong-shape"),
+        (
+            "print('step,tensor,row,col,value')\n" + GOOD_T1.replace(",7')", ",7.001')"),
+            "fail",
+            r"T1-blog: 1 of 190 .* first at step 0, tensor Z1 \(fail\)",
+        ),
+        ("print('step,tensor,row,col,value'); print('0,nothing,0,0,1')", "fail", r"output none of"),
+        ("print('no', file=sys.stderr); raise SystemExit(3)", "unsupported", r"no"),
+    ],
+    ids=[
+        "exit-7",
+        "exception",
+        "hang",
+        "no-csv",
+        "empty",
+        "missing-column",
+        "nan",
+        "non-numeric",
+        "repeated-cell",
+        "extra-row",
+        "missing-cells",
+        "wrong-value",
+        "nothing-expected",
+        "unsupported",
+    ],
+)
+def test_bad_port_is_reported_not_raised(tmp_path, body, status, message):
+    result = grade(
+        BY_ID["T1-blog"], run_command(fake_port(tmp_path, body), BY_ID["T1-blog"], timeout=1)
+    )
+    assert result.status == status
+    assert __import__("re").search(message, case_detail(result)), case_detail(result)
+
+
+def test_forward_only_port_passes_leniently_and_fails_strictly(tmp_path):
+    body = "print('step,tensor,row,col,value')\n" + GOOD_T1
+    case = BY_ID["T1-blog"]
+    outcome = run_command(fake_port(tmp_path, body), case)
+    lenient, strict = grade(case, outcome), grade(case, outcome, strict=True)
+    assert (
+        lenient.status == "pass" and lenient.count("pass") == 1 and lenient.count("omitted") == 189
+    )
+    assert strict.status == "fail" and "omitted" in strict.message
+
+
+def test_command_that_cannot_start(tmp_path):
+    result = grade(BY_ID["T1-blog"], run_command(str(tmp_path / "no-such-port"), BY_ID["T1-blog"]))
+    assert result.status == "error" and "cannot start" in result.message
+
+
+# -- the standalone command ----------------------------------------------------------------------
+def test_check_command_passes_and_writes_junit(tmp_path, capsys):
+    junit = tmp_path / "port.xml"
+    code = ports_main(
+        [
+            "check",
+            "--port",
+            f"{PY} -m conformance.ports.pure_python",
+            "--case",
+            "T1-blog",
+            "--case",
+            "T2-init-2-3-1",
+            "--junit",
+            str(junit),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "1 passed, 0 failed, 1 skipped" in out
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert (
+        suite.get("tests") == "2" and suite.get("failures") == "0" and suite.get("skipped") == "1"
+    )
+
+
+def test_check_command_fails_with_a_report(tmp_path, capsys):
+    body = "print('step,tensor,row,col,value')\n" + GOOD_T1.replace(",6')", ",5')")
+    junit = tmp_path / "port.xml"
+    code = ports_main(
+        ["check", "--port", fake_port(tmp_path, body), "--case", "T1-blog", "--junit", str(junit)]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "step 0, Z1" in out and "0 passed, 1 failed" in out
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None and "max abs err" in failure.text
+
+
+# -- adequacy: every mutant is rejected ----------------------------------------------------------
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_mutant_is_rejected(name):
+    assert catch_mutant(name, CASES, subprocess=False, timeout=60) is not None, (
+        f"mutant {name!r} ({MUTANTS[name].bug}) passes every golden case"
+    )
+
+
+def test_mutant_runs_as_a_port_command():
+    case = BY_ID["S-square-relu-kink"]
+    command = f"{PY} -m conformance.ports.mutants relu-grad-1-at-0"
+    result = grade(case, run_command(command, case), strict=True)
+    assert result.status == "fail" and result.first_divergence == (0, "dZ1"), case_detail(result)
+
+
+def test_mutants_command_reports_a_mutant_that_slips_through(tmp_path, capsys):
+    # With only the T1 case, relu'(0) cannot be seen (no pre-activation is exactly 0).
+    import shutil
+
+    shutil.copytree(DATA / "T1-blog", tmp_path / "T1-blog")
+    code = ports_main(["mutants", "--data", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "relu-grad-1-at-0" in out and "NOT CAUGHT" in out
+    assert "detection rate:" in out and "100%" not in out.splitlines()[-1]
