@@ -214,6 +214,21 @@ def _check_transcribed(file: Path, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(value=values, tol=tolerances)
 
 
+def spec_from_meta(file: Path, meta: dict[str, Any]) -> NetworkSpec:
+    """The `NetworkSpec` of a network case's "network" entry; `CaseFormatError` if invalid."""
+    net = meta["network"]
+    try:
+        return NetworkSpec(
+            tuple(net["sizes"]),
+            tuple(net["activations"]),
+            net["loss"],
+            net["reduction"],
+            net["bias"],
+        )
+    except MLPInputError as err:
+        raise CaseFormatError(f"{file}, key 'network': {err}") from None
+
+
 def load_case(path: Path) -> Case:
     """Read one case folder and validate everything in it."""
     path = Path(path)
@@ -221,17 +236,7 @@ def load_case(path: Path) -> Case:
     spec = params = None
     data: dict[str, np.ndarray] = {}
     if meta["kind"] == "network":
-        net = meta["network"]
-        try:
-            spec = NetworkSpec(
-                tuple(net["sizes"]),
-                tuple(net["activations"]),
-                net["loss"],
-                net["reduction"],
-                net["bias"],
-            )
-        except MLPInputError as err:
-            raise CaseFormatError(f"{path / 'case.json'}, key 'network': {err}") from None
+        spec = spec_from_meta(path / "case.json", meta)
         file = path / "params.csv"
         arrays = frame_to_arrays(file, read_table(file, TENSOR_COLUMNS))
         params = params_from_layout(file, meta["layout"], arrays, spec.depth, spec.bias)

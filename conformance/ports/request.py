@@ -31,20 +31,12 @@ def case_from_request(request: dict) -> Case:
     """The inverse of `build_request`: a validated `Case` (without expected values)."""
     import numpy as np
 
-    from conformance.golden.cases import params_from_layout
-    from scratch import NetworkSpec
+    from conformance.golden.cases import params_from_layout, spec_from_meta
 
     meta = request["case"]
     spec = params = None
     if meta["kind"] == "network":
-        net = meta["network"]
-        spec = NetworkSpec(
-            tuple(net["sizes"]),
-            tuple(net["activations"]),
-            net["loss"],
-            net["reduction"],
-            net["bias"],
-        )
+        spec = spec_from_meta(Path("request"), meta)
         arrays = {k: np.array(v, dtype=np.float64) for k, v in request["params"].items()}
         params = params_from_layout(Path("request"), meta["layout"], arrays, spec.depth, spec.bias)
     data = {k: np.array(v, dtype=np.float64) for k, v in request["data"].items()}
