@@ -133,19 +133,26 @@ def run_pair(config: Config) -> tuple[History, History]:
 
 
 def tensor_names(config: Config) -> list[str]:
-    """What is compared at each step, in the tutorials' names (layers numbered from 1)."""
+    """What is compared at each step, in the tutorials' names (layers numbered from 1): every
+    Z and A, the cost, every dW and db, and the parameters after the update."""
     names = []
     for l in range(1, config.spec.depth + 1):
         names += [f"Z{l}", f"A{l}"]
     names.append("cost")
-    for l in range(config.spec.depth, 0, -1):
-        names += [f"dA{l}", f"dZ{l}"]
-        if config.spec.activations[l - 1] != "softmax":
-            names.append(f"aprime{l}")
     for l in range(1, config.spec.depth + 1):
         names += [f"dW{l}"] + ([f"db{l}"] if config.spec.bias else [])
     for l in range(1, config.spec.depth + 1):
         names += [f"W{l}_after"] + ([f"b{l}_after"] if config.spec.bias else [])
+    return names
+
+
+def delta_names(config: Config) -> list[str]:
+    """The backward pass's intermediates, per layer from the output down: dA, dZ, f'(Z)."""
+    names = []
+    for l in range(config.spec.depth, 0, -1):
+        names += [f"dA{l}", f"dZ{l}"]
+        if config.spec.activations[l - 1] != "softmax":
+            names.append(f"aprime{l}")
     return names
 
 

@@ -3,7 +3,9 @@
 Both start from the same `Params` and the same data. At each of the first `STEPS` steps the
 forward pass (every Z and A), the cost, the gradients (scratch's backprop against autograd) and
 the parameters after the update (scratch's W - lr dW against `torch.optim.SGD`) must agree
-within the dtype's tolerance (`conformance.tolerances`).
+within the dtype's tolerance (`conformance.tolerances`): one test per tensor and step. The
+backward pass's intermediates (dA, dZ and f'(Z) of every layer) are compared too, in one test
+per configuration whose message names the step and tensor of the first disagreement.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from conformance.compare import assert_close
-from conformance.matrix import STEPS, build_matrix, pick, run_pair, tensor_names
+from conformance.matrix import STEPS, build_matrix, delta_names, pick, run_pair, tensor_names
 from conformance.tolerances import BY_DTYPE
 
 CONFIGS = build_matrix()
@@ -32,3 +34,13 @@ def test_scratch_matches_reference(config, step, name):
     assert_close(
         pick(ours, step, name), pick(theirs, step, name), tol, f"{config.id}/step{step}/{name}"
     )
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.id}/deltas")
+def test_backward_intermediates_match(config):
+    ours, theirs = run_pair(config)
+    tol = BY_DTYPE[np.dtype(config.dtype)]
+    for step in range(STEPS):
+        for name in delta_names(config):
+            what = f"{config.id}/step{step}/{name}"
+            assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)

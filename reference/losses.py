@@ -9,27 +9,40 @@ from __future__ import annotations
 
 import torch
 
+from scratch.errors import ConfigError, ShapeError
 
-def divisor(reduction: str, shape: torch.Size) -> int:
-    """n, 1 or n*k for an output of shape (n, k)."""
-    n, k = shape
+
+def divisor(reduction: str, A: torch.Tensor, Y: torch.Tensor) -> int:
+    """n, 1 or n*k for an output A of shape (n, k); A and Y must have the same (n, k) shape
+    (`ShapeError`, never a broadcast) and the reduction must be known (`ConfigError`)."""
+    if A.ndim != 2 or A.shape != Y.shape:
+        raise ShapeError(
+            f"the output has shape {tuple(A.shape)} and the target Y {tuple(Y.shape)}: both must "
+            "be the same (n, k) shape (no broadcasting)"
+        )
+    if reduction not in ("sample_mean", "sum", "element_mean"):
+        raise ConfigError(f"unknown reduction {reduction!r}")
+    n, k = A.shape
     return {"sample_mean": n, "sum": 1, "element_mean": n * k}[reduction]
 
 
 def mse(A: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean") -> torch.Tensor:
     """C = 1/(2d) sum (A - Y)^2.  Scalar tensor."""
-    return ((A - Y) ** 2).sum() / (2 * divisor(reduction, A.shape))
+    d = divisor(reduction, A, Y)
+    return ((A - Y) ** 2).sum() / (2 * d)
 
 
 def softmax_cross_entropy(
     Z: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean"
 ) -> torch.Tensor:
     """C = -(1/d) sum Y * log_softmax(Z) from the logits Z.  Scalar tensor."""
-    return -(Y * torch.log_softmax(Z, dim=1)).sum() / divisor(reduction, Z.shape)
+    d = divisor(reduction, Z, Y)
+    return -(Y * torch.log_softmax(Z, dim=1)).sum() / d
 
 
 def cross_entropy(P: torch.Tensor, Y: torch.Tensor, reduction: str = "sample_mean") -> torch.Tensor:
     """C = -(1/d) sum Y log P on probabilities P, P clipped below at the dtype's smallest normal
     number and 0 log 0 taken as 0, as in `scratch.losses.cross_entropy`.  Scalar tensor."""
+    d = divisor(reduction, P, Y)
     logP = torch.log(P.clamp_min(torch.finfo(P.dtype).tiny))
-    return -torch.where(Y != 0, Y * logP, torch.zeros_like(P)).sum() / divisor(reduction, P.shape)
+    return -torch.where(Y != 0, Y * logP, torch.zeros_like(P)).sum() / d

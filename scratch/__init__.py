@@ -7,6 +7,7 @@ Modules, one idea each: `activations` and `losses` (each function beside its der
 `trace` (what a run leaves behind), `perceptron` (T4's learning rule), `errors`, `validation`.
 """
 
+from scratch import losses
 from scratch.errors import ConfigError, DTypeError, MLPInputError, ShapeError
 from scratch.initializers import init_standard_normal, init_t2, init_t4
 from scratch.network import Network
@@ -31,4 +32,5 @@ __all__ = [
     "init_standard_normal",
     "init_t2",
     "init_t4",
+    "losses",
 ]

@@ -23,26 +23,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch.errors import ConfigError, MLPInputError
+from scratch.errors import ConfigError, MLPInputError, ShapeError
 
 REDUCTIONS = ("sample_mean", "sum", "element_mean")
 
 
-def divisor(reduction: str, shape: tuple[int, ...]) -> int:
-    """What the summed cost is divided by: n, 1 or n*k for an output of shape (n, k)."""
-    n, k = shape
+def divisor(reduction: str, A: np.ndarray, Y: np.ndarray) -> int:
+    """What the summed cost is divided by: n, 1 or n*k for an output A of shape (n, k).
+
+    Also the loss functions' argument check: A and Y must both be (n, k) of the same shape (a
+    (n,) target against an (n, 1) output raises `ShapeError` instead of broadcasting to (n, n)),
+    and the reduction must be known (`ConfigError`).
+    """
+    if A.ndim != 2 or A.shape != Y.shape:
+        raise ShapeError(
+            f"the output has shape {A.shape} and the target Y {Y.shape}: both must be the same "
+            "(n, k) shape (no broadcasting)"
+        )
+    if reduction not in REDUCTIONS:
+        raise ConfigError(f"unknown reduction {reduction!r}; known: {REDUCTIONS}")
+    n, k = A.shape
     return {"sample_mean": n, "sum": 1, "element_mean": n * k}[reduction]
 
 
 def mse(A: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
     """C = 1/(2d) sum_ij (A_ij - Y_ij)^2, d = divisor(reduction).  A, Y: (n, k) -> scalar."""
+    d = divisor(reduction, A, Y)
     E = A - Y
-    return float((E * E).sum() / (2 * divisor(reduction, A.shape)))
+    return float((E * E).sum() / (2 * d))
 
 
 def mse_grad(A: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> np.ndarray:
     """dC/dA = (A - Y) / d, d = divisor(reduction).  Shape (n, k)."""
-    return (A - Y) / divisor(reduction, A.shape)
+    d = divisor(reduction, A, Y)
+    return (A - Y) / d
 
 
 def cross_entropy(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
@@ -53,9 +67,9 @@ def cross_entropy(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") 
     at most about 708), which keeps the cost finite; the network computes the cost from the
     logits instead (`softmax_cross_entropy`), which needs no clipping.
     """
-    tiny = np.finfo(P.dtype).tiny
-    logP = np.log(np.maximum(P, tiny))
-    return float(-np.where(Y != 0, Y * logP, 0).sum() / divisor(reduction, P.shape))
+    d = divisor(reduction, P, Y)
+    logP = np.log(np.maximum(P, np.finfo(P.dtype).tiny))
+    return float(-np.where(Y != 0, Y * logP, 0).sum() / d)
 
 
 def cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> np.ndarray:
@@ -65,9 +79,9 @@ def cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_me
     torch's autograd of `clamp_min` also says); the network's own gradient is taken from the
     logits (`softmax_cross_entropy_grad`) and never needs this clip.
     """
-    tiny = np.finfo(P.dtype).tiny
-    live = (Y != 0) & (P >= tiny)
-    return -np.where(live, Y / np.where(live, P, 1), 0) / divisor(reduction, P.shape)
+    d = divisor(reduction, P, Y)
+    live = (Y != 0) & (P >= np.finfo(P.dtype).tiny)
+    return -np.where(live, Y / np.where(live, P, 1), 0) / d
 
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
@@ -78,7 +92,8 @@ def log_softmax(Z: np.ndarray) -> np.ndarray:
 
 def softmax_cross_entropy(Z: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
     """C = -(1/d) sum_ij Y_ij log softmax(Z)_ij from the logits Z: finite for any finite Z."""
-    return float(-(Y * log_softmax(Z)).sum() / divisor(reduction, Z.shape))
+    d = divisor(reduction, Z, Y)
+    return float(-(Y * log_softmax(Z)).sum() / d)
 
 
 def softmax_cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str) -> np.ndarray:
@@ -87,7 +102,8 @@ def softmax_cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str) -> 
     This is the softmax Jacobian applied to `cross_entropy_grad`, simplified using the fact
     that each row of Y sums to 1.
     """
-    return (P - Y) / divisor(reduction, P.shape)
+    d = divisor(reduction, P, Y)
+    return (P - Y) / d
 
 
 def check_one_hot(name: str, Y: np.ndarray) -> None:
