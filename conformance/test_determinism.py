@@ -1,5 +1,5 @@
-"""Determinism, dtypes and devices: the same seed gives the same bits, in one process and across
-two; float32 runs stay within the documented bound of float64 ones.
+"""Determinism: the same seed gives the same bits, in one process and across two.
+(Float32 against float64 is in test_matrix.py; CUDA in test_cuda.py.)
 """
 
 from __future__ import annotations
@@ -10,12 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
-from conformance.compare import assert_close
-from conformance.matrix import STEPS, build_matrix, pick, tensor_names
-from conformance.tolerances import FLOAT32
-from reference import TorchMLP
 from scratch import History, Network, NetworkSpec, init_standard_normal, init_t2
 
 SPEC = NetworkSpec.build([3, 5, 4, 2], "tanh", "softmax", "cross_entropy")
@@ -29,6 +24,8 @@ def run(implementation: str, seed: int) -> History:
     Y = np.eye(2)[rng.integers(0, 2, 6)]
     if implementation == "scratch":
         return Network(SPEC, params).train(X, Y, 0.3, 5, record=True)
+    from reference import TorchMLP  # imported here: a scratch-only process never loads torch
+
     return TorchMLP(SPEC, params, device="cpu").fit(X, Y, 0.3, 5, record=True)
 
 
@@ -52,12 +49,15 @@ def test_same_seed_same_bits_twice_in_one_process(implementation):
 
 
 def test_same_seed_same_bits_across_processes():
+    # A fresh interpreter draws the weights and data from the seed and trains: same bits. (The
+    # reference has no seed of its own: it starts from scratch's parameters, and its runs are
+    # compared twice in this process above; a second process would only add torch's import.)
     code = (
-        "from conformance.test_determinism import run, fingerprint; "
-        "print(fingerprint(run('scratch', 7)), fingerprint(run('reference', 7)))"
+        "import sys; from conformance.test_determinism import run, fingerprint; "
+        "print(fingerprint(run('scratch', 7)), 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [fingerprint(run("scratch", 7)), fingerprint(run("reference", 7))]
+    assert out.stdout.split() == [fingerprint(run("scratch", 7)), "False"]
 
 
 def test_initialisers_are_bit_identical_for_the_same_seed():
@@ -65,25 +65,3 @@ def test_initialisers_are_bit_identical_for_the_same_seed():
     assert all(
         np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values(), strict=True)
     )
-
-
-FLOAT32_CONFIGS = [c for c in build_matrix() if c.dtype is np.float32]
-
-
-@pytest.mark.parametrize("config", FLOAT32_CONFIGS, ids=lambda c: c.id)
-def test_float32_run_stays_within_its_bound_of_float64(config):
-    # scratch in float32 against reference in float64, from the same (float32-exact) weights and
-    # data: the float32 bound of conformance/tolerances.py holds against the float64 truth too.
-    from conformance.matrix import initial_params, make_data
-
-    X, Y = make_data(config)
-    params = initial_params(config)
-    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
-    truth = TorchMLP(config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu").fit(
-        X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True
-    )
-    for step in range(STEPS):
-        for name in tensor_names(config):
-            assert pick(ours, step, name).dtype == np.float32 or name == "cost"
-            what = f"{config.id}/step{step}/{name} (float32 vs float64)"
-            assert_close(pick(ours, step, name), pick(truth, step, name), FLOAT32, what)

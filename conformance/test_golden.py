@@ -15,18 +15,18 @@ import numpy as np
 import pytest
 
 from conformance.golden.cases import load_all
-from conformance.golden.checks import check_figure, check_tensor
+from conformance.golden.checks import Indexed, check_figure, check_tensor
 from conformance.golden.runner import IMPLEMENTATIONS, recipe_params, trajectory
 
 CASES = {case.id: case for case in load_all()}
 
 
 @functools.cache
-def computed(case_id: str, implementation: str):
+def computed(case_id: str, implementation: str) -> Indexed:
     case = CASES[case_id]
     if implementation == "golden-file":
-        return case.expected
-    return trajectory(case, implementation)
+        return Indexed(case.expected)
+    return Indexed(trajectory(case, implementation))
 
 
 GENERATED = [
@@ -89,7 +89,7 @@ def test_T2_erratum_autograd_finds_a_factor_m():
     import torch
 
     case = CASES["T2-erratum-2-3-2"]
-    A = computed(case.id, "reference")
+    A = computed(case.id, "reference").frame
     n, m = case.data["Y"].shape
     out = np.zeros((n, m))
     for r in A[(A["step"] == 0) & (A["tensor"] == "A2")].itertuples():
@@ -111,7 +111,7 @@ def test_T2_erratum_autograd_finds_a_factor_m():
 @pytest.mark.parametrize("implementation", ["scratch", "reference"])
 def test_T4_softmax_cross_entropy_dz_is_p_minus_y(implementation):
     case = CASES["T4-softmax-ce"]
-    frame = computed(case.id, implementation)
+    frame = computed(case.id, implementation).frame
     n = case.data["Y"].shape[0]
 
     def tensor(name):

@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from conformance.compare import assert_close
-from conformance.matrix import STEPS, build_matrix, delta_names, pick, run_pair, tensor_names
-from conformance.tolerances import BY_DTYPE
+from conformance.matrix import (
+    STEPS,
+    build_matrix,
+    delta_names,
+    initial_params,
+    make_data,
+    pick,
+    run_pair,
+    tensor_names,
+)
+from conformance.tolerances import BY_DTYPE, FLOAT32
+from reference import TorchMLP
+from scratch import Network
 
 CONFIGS = build_matrix()
 
@@ -44,3 +56,22 @@ def test_backward_intermediates_match(config):
         for name in delta_names(config):
             what = f"{config.id}/step{step}/{name}"
             assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
+
+
+@pytest.mark.parametrize(
+    "config", [c for c in CONFIGS if c.dtype is np.float32], ids=lambda c: c.id
+)
+def test_float32_run_stays_within_its_bound_of_float64(config):
+    # scratch in float32 against reference in float64, from the same (float32-exact) weights and
+    # data: the float32 bound of conformance/tolerances.py holds against the float64 truth too.
+    X, Y = make_data(config)
+    params = initial_params(config)
+    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
+    truth = TorchMLP(config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu").fit(
+        X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True
+    )
+    for step in range(STEPS):
+        for name in tensor_names(config):
+            assert pick(ours, step, name).dtype == np.float32 or name == "cost"
+            what = f"{config.id}/step{step}/{name} (float32 vs float64)"
+            assert_close(pick(ours, step, name), pick(truth, step, name), FLOAT32, what)

@@ -61,10 +61,12 @@ def test_pure_python_port_as_a_command(case):
     assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
 
 
-@pytest.mark.parametrize("port", ["scratch_port", "reference_port"])
-def test_numpy_and_torch_ports_as_commands(port):
+def test_scratch_port_as_a_command():
+    # (reference_port is the same `serve` around the reference: it is run in process above,
+    # which spares the suite a second process that imports torch)
     case = BY_ID["T1-blog"]
-    result = grade(case, run_command(f"{PY} -m conformance.ports.{port}", case), strict=True)
+    command = f"{PY} -m conformance.ports.scratch_port"
+    result = grade(case, run_command(command, case), strict=True)
     assert result.status == "pass", case_detail(result)
 
 
@@ -104,7 +106,7 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
             "error",
             r"T1-blog: crash: exit status 1; stderr: .*ValueError: boom",
         ),
-        ("import time; time.sleep(30)", "error", r"T1-blog: hang: no answer within 1 s"),
+        ("import time; time.sleep(30)", "error", r"T1-blog: hang: no answer within 0.5 s"),
         ("print('nothing useful')", "error", r"T1-blog: bad output: .*missing column"),
         ("pass", "error", r"T1-blog: bad output: .*empty output"),
         (
@@ -160,7 +162,7 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
 )
 def test_bad_port_is_reported_not_raised(tmp_path, body, status, message):
     result = grade(
-        BY_ID["T1-blog"], run_command(fake_port(tmp_path, body), BY_ID["T1-blog"], timeout=1)
+        BY_ID["T1-blog"], run_command(fake_port(tmp_path, body), BY_ID["T1-blog"], timeout=0.5)
     )
     assert result.status == status
     assert __import__("re").search(message, case_detail(result)), case_detail(result)

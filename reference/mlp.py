@@ -120,8 +120,11 @@ class TorchMLP(nn.Module):
         self, X: np.ndarray | torch.Tensor
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Every Z(l) (n, n_l) and A(l) (n, n_l), with A[0] = X: the layout of `ForwardCache`."""
-        A = self.as_input("X", X, self.spec.sizes[0])
-        Zs, As = [], [A]
+        return self._layers(self.as_input("X", X, self.spec.sizes[0]))
+
+    def _layers(self, X: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """`forward_all` on an input already checked and converted by `as_input`."""
+        Zs, As = [], [X]
         for layer, act in zip(self.layers, self.activations, strict=True):
             Zs.append(layer(As[-1]))
             As.append(act(Zs[-1]))
@@ -138,13 +141,22 @@ class TorchMLP(nn.Module):
 
         Cross-entropy is taken from the logits via `torch.log_softmax`.
         """
+        return self._cost(Z_L, A_L, self.as_target(Y, tuple(A_L.shape)))
+
+    def as_target(self, Y: np.ndarray | torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+        """Check targets Y as scratch does (exact shape, dtype, finite, one-hot for
+        cross-entropy) and return them as a tensor on the model's device."""
         Y_np = _to_numpy(Y) if isinstance(Y, torch.Tensor) else Y
-        check_target("Y", Y_np, tuple(A_L.shape), np.dtype(TORCH_DTYPES[self.dtype]))
-        Y_t = self.as_input("Y", Y, None)
+        check_target("Y", Y_np, shape, np.dtype(TORCH_DTYPES[self.dtype]))
         if self.spec.loss == "cross_entropy":
-            check_one_hot("Y", _to_numpy(Y_t))
-            return losses.softmax_cross_entropy(Z_L, Y_t, self.spec.reduction)
-        return losses.mse(A_L, Y_t, self.spec.reduction)
+            check_one_hot("Y", Y_np)
+        return self.as_input("Y", Y, None)
+
+    def _cost(self, Z_L: torch.Tensor, A_L: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """`cost` with targets already checked by `as_target`."""
+        if self.spec.loss == "cross_entropy":
+            return losses.softmax_cross_entropy(Z_L, Y, self.spec.reduction)
+        return losses.mse(A_L, Y, self.spec.reduction)
 
     # -- autograd and SGD ----------------------------------------------------------------------
     def backprop(
@@ -224,14 +236,27 @@ class TorchMLP(nn.Module):
         """
         lr = check_learning_rate(lr)
         check_count("steps", steps, minimum=1)
+        if objective not in ("cost", "output"):
+            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
         trained = [layer.weight for layer in self.layers] if freeze_biases else self.parameters()
         optimizer = torch.optim.SGD(
             trained, lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
         )
         costs = np.empty(steps)
         outputs, records = [], []
+        X_t = self.as_input("X", X, self.spec.sizes[0])
+        Y_t = self.as_target(Y, (X_t.shape[0], self.spec.sizes[-1]))
         for t in range(steps):
-            before = self.export_params() if record else None
+            if not record:  # the plain torch loop: forward, cost, autograd, SGD
+                optimizer.zero_grad(set_to_none=True)
+                Zs, As = self._layers(X_t)
+                cost = self._cost(Zs[-1], As[-1], Y_t)
+                (cost if objective == "cost" else As[-1].sum()).backward()
+                costs[t] = cost.item()
+                outputs.append(_to_numpy(As[-1]).copy())
+                optimizer.step()
+                continue
+            before = self.export_params()
             cache, costs[t], grads, deltas = self.backprop(X, Y, objective=objective)
             outputs.append(cache.output)
             optimizer.step()

@@ -32,6 +32,16 @@ def identity_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return np.ones_like(Z)
 
 
+def identity_backward(
+    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """dZ = dA (the product with identity_grad, without forming the ones).  (n, k)."""
+    if out is not None and out is not dA:
+        np.copyto(out, dA)
+        return out
+    return dA
+
+
 def relu(Z: np.ndarray) -> np.ndarray:
     """A = max(Z, 0).  Shape (n, k) -> (n, k)."""
     return np.maximum(Z, 0)
@@ -40,6 +50,14 @@ def relu(Z: np.ndarray) -> np.ndarray:
 def relu_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     """dA/dZ = 1 where Z > 0, else 0; the value at Z = 0 is 0, as in the tutorials (and torch)."""
     return (Z > 0).astype(Z.dtype)
+
+
+def relu_backward(
+    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """dZ = dA * relu_grad(Z), computed as dA times the boolean mask Z > 0 (one pass, no float
+    mask; `out` may be dA itself).  (n, k)."""
+    return np.multiply(dA, Z > 0, out=out)
 
 
 def tanh(Z: np.ndarray) -> np.ndarray:
@@ -81,9 +99,14 @@ def softmax_jacobian(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return A[:, :, None] * np.eye(A.shape[1], dtype=A.dtype) - A[:, :, None] * A[:, None, :]
 
 
-def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def softmax_backward(
+    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """dZ_i = J_i^T dA_i = a_i * (dA_i - <dA_i, a_i>) row by row, without forming J.  (n, k)."""
-    return A * (dA - (dA * A).sum(axis=1, keepdims=True))
+    inner = (dA * A).sum(axis=1, keepdims=True)
+    out = np.subtract(dA, inner, out=out)
+    out *= A
+    return out
 
 
 def step(Z: np.ndarray) -> np.ndarray:
@@ -101,26 +124,43 @@ class Activation:
     """An activation by name: `fn(Z) -> A`, and `backward(dA, Z, A) -> dZ` for backprop.
 
     For elementwise activations `grad(Z, A)` is dA/dZ and `backward` is `dA * grad(Z, A)`; for
-    softmax `grad` is `None` and `backward` is the Jacobian-vector product.
+    softmax `grad` is `None` and `backward` is the Jacobian-vector product. `vjp`, when given,
+    computes the same dZ faster (relu's boolean mask, identity's no-op, softmax's product).
     """
 
     name: str
     fn: Callable[[np.ndarray], np.ndarray]
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
-    vjp: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+    vjp: Callable[..., np.ndarray] | None = None
+    fn_into: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    """`fn` written into a given buffer, for the activations that are one NumPy ufunc."""
 
-    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-        """dZ = dA * f'(Z) elementwise, or the softmax vector-Jacobian product.  (n, k)."""
+    def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """A = f(Z), into `out` when given and this activation can write into a buffer."""
+        if out is not None and self.fn_into is not None:
+            return self.fn_into(Z, out)
+        return self.fn(Z)
+
+    def backward(
+        self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, *, overwrite: bool = False
+    ) -> np.ndarray:
+        """dZ = dA * f'(Z) elementwise, or the softmax vector-Jacobian product.  (n, k).
+
+        With `overwrite=True` the caller gives dA up and dZ may be written into its memory.
+        """
+        out = dA if overwrite else None
         if self.vjp is not None:
-            return self.vjp(dA, Z, A)
+            return self.vjp(dA, Z, A, out=out)
         assert self.grad is not None
-        return dA * self.grad(Z, A)
+        return np.multiply(dA, self.grad(Z, A), out=out)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "identity": Activation("identity", identity, identity_grad),
-    "relu": Activation("relu", relu, relu_grad),
-    "tanh": Activation("tanh", tanh, tanh_grad),
+    "identity": Activation("identity", identity, identity_grad, identity_backward),
+    "relu": Activation(
+        "relu", relu, relu_grad, relu_backward, lambda Z, out: np.maximum(Z, 0, out=out)
+    ),
+    "tanh": Activation("tanh", tanh, tanh_grad, None, lambda Z, out: np.tanh(Z, out=out)),
     "sigmoid": Activation("sigmoid", sigmoid, sigmoid_grad),
     "softmax": Activation("softmax", softmax, None, softmax_backward),
 }

@@ -9,6 +9,8 @@ optimiser other than plain gradient descent, no regularisation, no mini-batches.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from scratch.activations import get_activation
@@ -32,6 +34,19 @@ from scratch.validation import (
 )
 
 
+@dataclass
+class _Workspace:
+    """`train_step`'s reusable buffers for one (batch size, dtype): Z(l), A(l), dA(l), (n, n_l).
+
+    They never leave the network: `forward` and `backprop`, whose results the caller keeps,
+    allocate fresh arrays."""
+
+    key: tuple[int, np.dtype]
+    Z: list[np.ndarray]
+    A: list[np.ndarray]
+    dA: list[np.ndarray]
+
+
 class Network:
     """A multilayer perceptron: a `NetworkSpec` (architecture and cost) and its current `Params`.
 
@@ -43,11 +58,11 @@ class Network:
         spec.check_params(params)
         self.spec = spec
         self.params = params
+        self._ws: _Workspace | None = None
         self._activations = tuple(get_activation(name) for name in spec.activations)
         self._loss = get_loss(spec.loss, spec.reduction)
-        self._fused_softmax_ce = (
-            spec.loss == "cross_entropy"
-        )  # the spec guarantees a softmax output
+        # cross-entropy always sits on a softmax output (the spec checks): their product is fused
+        self._fused_softmax_ce = spec.loss == "cross_entropy"
 
     def __repr__(self) -> str:
         s = self.spec
@@ -62,14 +77,21 @@ class Network:
 
         Returns every Z and A (see `ForwardCache`).
         """
+        return self._forward(X, buffered=False)
+
+    def _forward(self, X: np.ndarray, buffered: bool) -> ForwardCache:
+        """`forward`; when `buffered`, Z and A are written into the workspace's buffers."""
         check_float_matrix("X", X, columns=self.spec.sizes[0])
         check_same_dtype("X", X, self.params.dtype)
+        ws = self._workspace(X) if buffered else None
         Zs: list[np.ndarray] = []
         As: list[np.ndarray] = [X]
-        for W, b, act in zip(self.params.W, self.params.b, self._activations, strict=True):
-            Z = dense_forward(As[-1], W, b)
+        for i, (W, b, act) in enumerate(
+            zip(self.params.W, self.params.b, self._activations, strict=True)
+        ):
+            Z = dense_forward(As[-1], W, b, out=None if ws is None else ws.Z[i])
             Zs.append(Z)
-            As.append(act.fn(Z))
+            As.append(act.forward(Z, out=None if ws is None else ws.A[i]))
         return ForwardCache(tuple(Zs), tuple(As))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -93,6 +115,9 @@ class Network:
         logits), which equals -(1/d) sum Y log A(L) wherever that is finite.
         """
         self._check_targets(cache, Y)
+        return self._cost(cache, Y)
+
+    def _cost(self, cache: ForwardCache, Y: np.ndarray) -> float:
         if self._fused_softmax_ce:
             return softmax_cross_entropy(cache.Z[-1], Y, self.spec.reduction)
         return self._loss.fn(cache.output, Y, self.spec.reduction)
@@ -106,11 +131,18 @@ class Network:
         Shapes (n, n_L).
         """
         self._check_targets(cache, Y)
+        return self._cost_gradient(cache, Y, keep_dA=True)
+
+    def _cost_gradient(
+        self, cache: ForwardCache, Y: np.ndarray, keep_dA: bool
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """`cost_gradient`; without `keep_dA`, dA(L) may be dropped (None) or overwritten."""
         Z, A = cache.Z[-1], cache.output
-        dA = self._loss.grad(A, Y, self.spec.reduction)
         if self._fused_softmax_ce:
-            return dA, softmax_cross_entropy_grad(A, Y, self.spec.reduction)
-        return dA, self._activations[-1].backward(dA, Z, A)
+            dZ = softmax_cross_entropy_grad(A, Y, self.spec.reduction)
+            return (self._loss.grad(A, Y, self.spec.reduction) if keep_dA else None), dZ
+        dA = self._loss.grad(A, Y, self.spec.reduction)
+        return dA, self._activations[-1].backward(dA, Z, A, overwrite=not keep_dA)
 
     def backprop(
         self, cache: ForwardCache, dA_L: np.ndarray, dZ_L: np.ndarray | None = None
@@ -126,6 +158,29 @@ class Network:
         if not isinstance(dA_L, np.ndarray) or dA_L.shape != cache.output.shape:
             shape = getattr(dA_L, "shape", type(dA_L).__name__)
             raise ShapeError(f"dA_L must have the output's shape {cache.output.shape}, got {shape}")
+        dWs, dbs, dAs, dZs = self._backprop(cache, dA_L, dZ_L, keep_deltas=True)
+        aprime = tuple(
+            None if a.grad is None else a.grad(Z, A)
+            for a, Z, A in zip(self._activations, cache.Z, cache.A[1:], strict=True)
+        )
+        return Gradients._adopt(dWs, dbs), Deltas(tuple(dAs), tuple(dZs), aprime)
+
+    def _backprop(
+        self,
+        cache: ForwardCache,
+        dA_L: np.ndarray,
+        dZ_L: np.ndarray | None,
+        keep_deltas: bool,
+        buffered: bool = False,
+    ) -> tuple[list, list, list, list]:
+        """The recursion of `backprop`, as lists dW, db, dA, dZ (layer 1 first).
+
+        Without `keep_deltas` each hidden dZ(l) is written over dA(l), whose memory is freshly
+        made by the product dZ(l+1) W(l+1) and not needed after: one pass and no allocation
+        less per layer; when `buffered`, dA(l) is written into the workspace's buffer. dA(0),
+        the input's gradient, is never computed.
+        """
+        ws = self._ws if buffered else None
         L = self.spec.depth
         acts = self._activations
         dAs: list[np.ndarray] = [np.empty(0)] * L
@@ -136,23 +191,27 @@ class Network:
         dZs[-1] = acts[-1].backward(dA_L, cache.Z[-1], cache.A[-1]) if dZ_L is None else dZ_L
         for i in reversed(range(L)):
             dWs[i], dbs[i], dA_prev = dense_backward(
-                dZs[i], cache.A[i], self.params.W[i], self.spec.bias
+                dZs[i],
+                cache.A[i],
+                self.params.W[i],
+                self.spec.bias,
+                need_dA_prev=i > 0,
+                out_dA_prev=None if ws is None or i == 0 else ws.dA[i - 1],
             )
             if i > 0:
                 dAs[i - 1] = dA_prev
-                dZs[i - 1] = acts[i - 1].backward(dA_prev, cache.Z[i - 1], cache.A[i])
-        aprime = tuple(
-            None if a.grad is None else a.grad(Z, A)
-            for a, Z, A in zip(acts, cache.Z, cache.A[1:], strict=True)
-        )
-        return Gradients(dWs, dbs), Deltas(tuple(dAs), tuple(dZs), aprime)
+                dZs[i - 1] = acts[i - 1].backward(
+                    dA_prev, cache.Z[i - 1], cache.A[i], overwrite=not keep_deltas
+                )
+        return dWs, dbs, dAs, dZs
 
     def backward(self, cache: ForwardCache, Y: np.ndarray) -> Gradients:
         """Backpropagation of the cost: dW(l), db(l) for every layer, shaped like the parameters.
 
         See `cost_gradient` for dZ(L) and `backprop` for the recursion.
         """
-        return self.backprop(cache, *self.cost_gradient(cache, Y))[0]
+        dWs, dbs, _, _ = self._backprop(cache, *self.cost_gradient(cache, Y), keep_deltas=False)
+        return Gradients._adopt(dWs, dbs)
 
     # -- update --------------------------------------------------------------------------------
     def step(
@@ -166,7 +225,6 @@ class Network:
         before anything changes: a rejected step leaves `params` as it was.
         """
         lr = check_learning_rate(lr)
-        signed_lr = -lr if maximize else lr
         if not isinstance(grads, Gradients):
             raise MLPInputError(f"grads must be scratch.Gradients, got {type(grads).__name__}")
         for i, (W, dW) in enumerate(zip(self.params.W, grads.dW, strict=True)):
@@ -175,17 +233,80 @@ class Network:
             check_same_dtype(f"grads.dW[{i}]", dW, W.dtype)
         if (grads.db[0] is None) == self.spec.bias:
             raise ShapeError(f"grads.db must {'' if self.spec.bias else 'not '}hold bias gradients")
+        signed_lr = -lr if maximize else lr
         W_new = [W - signed_lr * dW for W, dW in zip(self.params.W, grads.dW, strict=True)]
         b_new = [
             None if b is None else b if freeze_biases else b - signed_lr * db
             for b, db in zip(self.params.b, grads.db, strict=True)
         ]
+        return self._replace_params(lr, W_new, b_new)
+
+    def _replace_params(self, lr: float, W: list, b: list) -> Params:
+        """Make the new `Params` current, unless a step to them diverged (NaN or Inf)."""
         try:
-            new = Params(W_new, b_new)
+            new = Params._adopt(W, b)
         except MLPInputError as err:
             raise MLPInputError(f"step with lr={lr} diverged: {err}") from None
         self.params = new
         return new
+
+    def train_step(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
+        """One full-batch step: forward, cost, backward, update. Returns the cost before it.
+
+        The same arithmetic as `step(lr, backward(forward(X), Y))`, done the way T3 does it:
+        Z, A and dA are written into work buffers allocated once per batch shape and reused
+        on every step (fresh multi-megabyte arrays cost page faults each time), and each
+        update is written over its gradient's fresh memory, dW <- dW * (-lr) + W (the same
+        rounding as W - lr dW), which then becomes the new, immutable parameter.
+        """
+        return self._fast_step(X, Y, check_learning_rate(lr), "cost", False, False)[0]
+
+    def _fast_step(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        lr: float,
+        objective: str,
+        maximize: bool,
+        freeze_biases: bool,
+    ) -> tuple[float, np.ndarray]:
+        """`train_step` with the options of `train`: (cost, a copy of the output)."""
+        cache = self._forward(X, buffered=True)
+        self._check_targets(cache, Y)
+        cost = self._cost(cache, Y)
+        if objective == "cost":
+            dA_L, dZ_L = self._cost_gradient(cache, Y, keep_dA=False)
+        else:
+            dA_L, dZ_L = np.ones_like(cache.output), None
+        dWs, dbs, _, _ = self._backprop(cache, dA_L, dZ_L, keep_deltas=False, buffered=True)
+        step = lr if maximize else -lr
+        for new, old in zip(dWs, self.params.W, strict=True):
+            np.multiply(new, step, out=new)
+            new += old
+        for i, (new, old) in enumerate(zip(dbs, self.params.b, strict=True)):
+            if new is not None:
+                if freeze_biases:
+                    dbs[i] = old
+                else:
+                    np.multiply(new, step, out=new)
+                    new += old
+        output = cache.output.copy()
+        self._replace_params(lr, dWs, dbs)
+        return cost, output
+
+    def _workspace(self, X: np.ndarray) -> _Workspace:
+        """The work buffers for X's batch size and dtype, made on first use and then kept."""
+        key = (X.shape[0], X.dtype)
+        if self._ws is None or self._ws.key != key:
+            n, dtype = key
+            widths = self.spec.sizes[1:]
+            self._ws = _Workspace(
+                key,
+                [np.empty((n, k), dtype) for k in widths],
+                [np.empty((n, k), dtype) for k in widths],
+                [np.empty((n, k), dtype) for k in widths[:-1]],
+            )
+        return self._ws
 
     def train(
         self,
@@ -209,13 +330,17 @@ class Network:
         chain uses all three).
         """
         check_count("steps", steps, minimum=1)
-        check_learning_rate(lr)
+        lr = check_learning_rate(lr)
         if objective not in ("cost", "output"):
             raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
         for t in range(steps):
+            if not record:  # nothing is kept but the cost and output: the buffered path
+                costs[t], output = self._fast_step(X, Y, lr, objective, maximize, freeze_biases)
+                outputs.append(output)
+                continue
             before = self.params
             cache = self.forward(X)
             costs[t] = self.cost(cache, Y)
@@ -225,6 +350,5 @@ class Network:
             else:
                 grads, deltas = self.backprop(cache, np.ones_like(cache.output))
             after = self.step(lr, grads, maximize=maximize, freeze_biases=freeze_biases)
-            if record:
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+            records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

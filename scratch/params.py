@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scratch.errors import DTypeError, MLPInputError, ShapeError
-from scratch.validation import FLOAT_DTYPES
+from scratch.validation import FLOAT_DTYPES, all_finite
 
 
 def _frozen_copy(name: str, x: object, dtype: np.dtype | None) -> np.ndarray:
@@ -30,7 +30,7 @@ def _frozen_copy(name: str, x: object, dtype: np.dtype | None) -> np.ndarray:
         raise DTypeError(f"{name} must have dtype float32 or float64, got {x.dtype}")
     if dtype is not None and x.dtype != dtype:
         raise DTypeError(f"{name} has dtype {x.dtype} but W[0] has dtype {dtype}")
-    if not np.isfinite(x).all():
+    if not all_finite(x):
         raise MLPInputError(f"{name} contains NaN or Inf (shape {x.shape})")
     out = np.array(x, copy=True, order="C")
     out.setflags(write=False)
@@ -82,6 +82,17 @@ def _by_name(
     return out
 
 
+def _frozen(cls, wname: str, W: list, bname: str, b: list):
+    """An instance of `cls` holding W and b as they are, made read-only."""
+    for x in (*W, *b):
+        if x is not None:
+            x.setflags(write=False)
+    obj = object.__new__(cls)
+    object.__setattr__(obj, wname, tuple(W))
+    object.__setattr__(obj, bname, tuple(b))
+    return obj
+
+
 @dataclass(frozen=True, init=False)
 class Params:
     """Weights W[i] (n_out, n_in) and biases b[i] (n_out,) or None, for layers i = 0 .. L-1."""
@@ -94,6 +105,17 @@ class Params:
         Ws, bs = _check_layers("W", W, "b", [None] * len(W) if b is None else b)
         object.__setattr__(self, "W", Ws)
         object.__setattr__(self, "b", bs)
+
+    @classmethod
+    def _adopt(cls, W: list[np.ndarray], b: list[np.ndarray | None]) -> Params:
+        """Trusted construction from arrays `scratch` has just computed from valid `Params`
+        (shapes and dtype already right): no copy, the arrays are only frozen. NaN or Inf (a
+        step that diverged) is still rejected, naming the array."""
+        for name, arrays in (("W", W), ("b", b)):
+            for i, x in enumerate(arrays):
+                if x is not None and not all_finite(x):
+                    raise MLPInputError(f"{name}[{i}] contains NaN or Inf (shape {x.shape})")
+        return _frozen(cls, "W", W, "b", b)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -132,6 +154,11 @@ class Gradients:
         dWs, dbs = _check_layers("dW", dW, "db", db)
         object.__setattr__(self, "dW", dWs)
         object.__setattr__(self, "db", dbs)
+
+    @classmethod
+    def _adopt(cls, dW: list[np.ndarray], db: list[np.ndarray | None]) -> Gradients:
+        """Trusted construction from arrays `scratch` has just computed: frozen, not copied."""
+        return _frozen(cls, "dW", dW, "db", db)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every gradient by tutorial name: ``dW1, db1, dW2, db2, ...``."""

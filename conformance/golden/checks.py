@@ -10,25 +10,38 @@ from conformance.golden.cases import Case
 from conformance.golden.report import KEYS, compare_frames, format_report
 
 
-def lookup(frame: pd.DataFrame, step: int, tensor: str, row: int, col: int) -> float:
-    """One cell of a trajectory; KeyError naming it when the trajectory does not record it."""
-    hit = frame[
-        (frame["step"] == step)
-        & (frame["tensor"] == tensor)
-        & (frame["row"] == row)
-        & (frame["col"] == col)
-    ]
-    if hit.empty:
-        raise KeyError(f"step {step} {tensor}[{row},{col}] is not recorded")
-    return float(hit["value"].iloc[0])
+class Indexed:
+    """A trajectory frame with O(1) look-ups by cell, and its comparison with a case's expected
+    values (each built once, on first use)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.frame = frame
+        self._cells: dict[tuple, float] | None = None
+        self._report: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    def cell(self, step: int, tensor: str, row: int, col: int) -> float:
+        """One value; KeyError naming the cell when the trajectory does not record it."""
+        if self._cells is None:
+            keys = zip(*(self.frame[k].tolist() for k in KEYS), strict=True)
+            self._cells = dict(zip(keys, self.frame["value"].tolist(), strict=True))
+        try:
+            return self._cells[step, tensor, row, col]
+        except KeyError:
+            raise KeyError(f"step {step} {tensor}[{row},{col}] is not recorded") from None
+
+    def report(self, expected: pd.DataFrame) -> pd.DataFrame:
+        """`compare_frames(this trajectory, expected)`, computed once and kept."""
+        if self._report is None or self._report[0] is not expected:
+            self._report = (expected, compare_frames(self.frame, expected))
+        return self._report[1]
 
 
-def check_figure(case: Case, figure: pd.Series, frame: pd.DataFrame, subject: str) -> None:
+def check_figure(case: Case, figure: pd.Series, computed: Indexed, subject: str) -> None:
     """Assert one transcribed figure: |computed - printed| <= half a unit in its last place."""
     cell = f"{figure['tensor']}[{figure['row']},{figure['col']}]"
     where = f"{figure['check']} (step {figure['step']} {cell})"
     try:
-        value = lookup(frame, figure["step"], figure["tensor"], figure["row"], figure["col"])
+        value = computed.cell(figure["step"], figure["tensor"], figure["row"], figure["col"])
     except KeyError as err:
         raise AssertionError(f"{case.id}: {where}: {err} by {subject}") from None
     if not abs(value - figure["value"]) <= figure["tol"]:
@@ -39,12 +52,12 @@ def check_figure(case: Case, figure: pd.Series, frame: pd.DataFrame, subject: st
         )
 
 
-def check_tensor(case: Case, tensor: str, frame: pd.DataFrame, subject: str) -> None:
-    """Assert that `frame` matches the case's expected values of `tensor` at every recorded step."""
-    expected = case.expected[case.expected["tensor"] == tensor]
-    report = compare_frames(frame[frame["tensor"] == tensor], expected)
-    if not report["ok"].all():
+def check_tensor(case: Case, tensor: str, computed: Indexed, subject: str) -> None:
+    """Assert that `computed` matches the case's expected values of `tensor` at every step."""
+    report = computed.report(case.expected)
+    report = report[report["tensor"] == tensor]
+    if report.empty or not report["ok"].all():
         raise AssertionError(format_report(f"{case.id}/{tensor} by {subject}", report))
 
 
-__all__ = ["KEYS", "check_figure", "check_tensor", "lookup"]
+__all__ = ["Indexed", "check_figure", "check_tensor"]

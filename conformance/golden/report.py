@@ -31,27 +31,25 @@ def compare_frames(
     diff = np.where(np.isnan(diff), np.inf, diff)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.abs(e))
-    merged = merged.assign(abs_err=diff, rel_err=rel, abs_e=np.abs(e))
-    scale = merged.groupby(["step", "tensor"], sort=False)["abs_e"].transform("max").clip(lower=1)
-    merged["ok"] = diff <= tol.rtol * np.abs(e) + tol.atol_scale * scale
-    rows = []
-    for (step, tensor), g in merged.groupby(["step", "tensor"], sort=False):
-        i = g["abs_err"].to_numpy().argmax()
-        j = g["rel_err"].to_numpy().argmax()
-        rows.append(
-            {
-                "step": int(step),
-                "tensor": tensor,
-                "max_abs_err": float(g["abs_err"].iloc[i]),
-                "at": (int(g["row"].iloc[i]), int(g["col"].iloc[i])),
-                "max_rel_err": float(g["rel_err"].iloc[j]),
-                "missing": int(np.isnan(g["value_actual"].to_numpy()).sum()),
-                "ok": bool(g["ok"].all()),
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["step", "tensor", "max_abs_err", "at", "max_rel_err", "missing", "ok"]
+    merged = merged.assign(
+        abs_err=diff, rel_err=rel, abs_e=np.abs(e), missing=np.isnan(a), row_i=merged.index
     )
+    groups = merged.groupby(["step", "tensor"], sort=False)
+    scale = groups["abs_e"].transform("max").clip(lower=1)
+    merged["ok"] = diff <= tol.rtol * np.abs(e) + tol.atol_scale * scale
+    groups = merged.groupby(["step", "tensor"], sort=False)
+    report = groups.agg(
+        max_abs_err=("abs_err", "max"),
+        worst=("abs_err", "idxmax"),
+        max_rel_err=("rel_err", "max"),
+        missing=("missing", "sum"),
+        ok=("ok", "all"),
+    ).reset_index()
+    worst = merged.loc[report["worst"]]
+    at = list(zip(worst["row"].astype(int), worst["col"].astype(int), strict=True))
+    return report.assign(at=at, missing=report["missing"].astype(int))[
+        ["step", "tensor", "max_abs_err", "at", "max_rel_err", "missing", "ok"]
+    ]
 
 
 def format_report(title: str, report: pd.DataFrame, limit: int = 20) -> str:

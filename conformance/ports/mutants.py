@@ -166,7 +166,7 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "relu-grad-1-at-0",
             "relu'(0) = 1 (z >= 0) instead of the tutorials' 0",
-            _activation("relu", grad=lambda Z, A: (Z >= 0).astype(Z.dtype)),
+            _activation("relu", grad=lambda Z, A: (Z >= 0).astype(Z.dtype), vjp=None),
         ),
         Mutant(
             "db-not-summed",

@@ -6,6 +6,8 @@ is checked with an implementation known to pass.
 
 from __future__ import annotations
 
+import numpy as np
+
 from conformance.golden.runner import trajectory
 from conformance.ports.protocol import Trajectory, Unsupported, serve
 from conformance.ports.request import case_from_request
@@ -16,12 +18,11 @@ IMPLEMENTATION = "scratch"
 def frame_to_trajectory(frame) -> Trajectory:
     """A golden-format frame -> {(step, tensor): matrix}."""
     out: Trajectory = {}
-    for (step, tensor), g in frame.groupby(["step", "tensor"], sort=False):
-        rows, cols = int(g["row"].max()) + 1, int(g["col"].max()) + 1
-        matrix = [[0.0] * cols for _ in range(rows)]
-        for r, c, v in zip(g["row"], g["col"], g["value"], strict=True):
-            matrix[r][c] = float(v)
-        out[(int(step), str(tensor))] = matrix
+    rows, cols, values = (frame[c].to_numpy() for c in ("row", "col", "value"))
+    for (step, tensor), index in frame.groupby(["step", "tensor"], sort=False).indices.items():
+        matrix = np.zeros((rows[index].max() + 1, cols[index].max() + 1))
+        matrix[rows[index], cols[index]] = values[index]
+        out[(int(step), str(tensor))] = matrix.tolist()
     return out
 
 

@@ -1,0 +1,331 @@
+"""Median time of one full training step (forward, cost, backward, update) of scratch, reference
+(torch eager on the CPU) and scikit-learn's MLP, on the same data from the same parameters.
+
+    python -m benchmarks                 # every size, float64 and float32; a table and a CSV
+    python -m benchmarks --smoke         # a few repetitions of the small sizes: seconds (CI)
+
+Also measured: NumPy's matmul rate (a square 1024 x 1024 product, in each dtype). For each size
+the GEMM-bound time is the step's matrix-product FLOPs at that rate (forward X W^T, dW = dZ^T A
+and dA = dZ W for every layer but the first, which needs no input gradient, as in torch and
+scikit-learn), and "of bound" is that time over scratch's measured time. "GEMMs alone" times
+the step's own matrix products by themselves, at their real (often skinny) shapes: the floor
+for any NumPy implementation of that step.
+
+scikit-learn is a benchmark-only extra (`pip install -c constraints.txt -e ".[bench]"`); without
+it its column is empty. Its step is `partial_fit` on the whole batch (solver 'sgd', momentum 0,
+alpha 0, batch_size n) with its coefs_ set to ours; before timing, each peer's parameters after
+one step are checked against scratch's, so all three time the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reference import TorchMLP
+from reference import losses as torch_losses
+from scratch import Network, NetworkSpec, Params, init_standard_normal
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    sizes: tuple[int, ...]
+    hidden: str
+    output: str
+    loss: str
+    n: int
+
+
+SIZES = [
+    Size("T1", (2, 3, 1), "relu", "identity", "mse", 1),
+    Size("T3", (3, 4, 2), "tanh", "softmax", "cross_entropy", 8),
+    Size("medium", (784, 256, 10), "relu", "softmax", "cross_entropy", 256),
+    Size("large", (1024, 1024, 1024, 10), "relu", "softmax", "cross_entropy", 1024),
+]
+DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
+LR = 0.01
+
+
+def problem(size: Size, dtype) -> tuple[NetworkSpec, Params, np.ndarray, np.ndarray]:
+    spec = NetworkSpec.build(size.sizes, size.hidden, size.output, size.loss)
+    params = init_standard_normal(size.sizes, 0, scale=1 / np.sqrt(max(size.sizes[:-1]))).astype(
+        dtype
+    )
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((size.n, size.sizes[0])).astype(dtype)
+    k = size.sizes[-1]
+    if size.loss == "cross_entropy":
+        Y = np.eye(k, dtype=dtype)[rng.integers(0, k, size.n)]
+    else:
+        Y = rng.standard_normal((size.n, k)).astype(dtype)
+    return spec, params, X, Y
+
+
+def gemm_flops(size: Size) -> float:
+    """Matrix-product FLOPs of one step: 2 n in out for X W^T and dW of every layer, and for
+    dA of every layer but the first."""
+    layers = list(zip(size.sizes[:-1], size.sizes[1:], strict=True))
+    per_layer = [2 * size.n * n_in * n_out for n_in, n_out in layers]
+    return 2 * sum(per_layer) + sum(per_layer[1:])
+
+
+def gemms_alone(spec, params, X, seconds: float) -> float:
+    """Median time of the step's own matrix products, run by themselves with NumPy: what the
+    step would take if everything else cost nothing, at these shapes."""
+    A = [X]
+    for W in params.W:
+        A.append(np.maximum(A[-1] @ W.T, 0))
+    dZ = [np.ones_like(a) for a in A[1:]]
+
+    def products():
+        for i, W in enumerate(params.W):
+            A[i] @ W.T
+            dZ[i].T @ A[i]
+            if i > 0:
+                dZ[i] @ W
+
+    return median_time(products, seconds)
+
+
+def matmul_rate(dtype, seconds: float) -> float:
+    """NumPy's FLOP/s on a square 1024 x 1024 product (median)."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((1024, 1024)).astype(dtype)
+    B = rng.standard_normal((1024, 1024)).astype(dtype)
+    return 2 * 1024**3 / median_time(lambda: A @ B, seconds)
+
+
+def median_time(step: Callable[[], object], seconds: float, min_reps: int = 5) -> float:
+    """Median wall time of `step` after one warm-up call: at least `min_reps` repetitions and
+    at least `seconds` in all."""
+    step()
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# -- the three steps -----------------------------------------------------------------------------
+def scratch_step(spec, params, X, Y):
+    net = Network(spec, params)
+    return lambda: net.train_step(X, Y, LR), lambda: net.params
+
+
+def torch_step(spec, params, X, Y, torch_dtype):
+    model = TorchMLP(spec, params, dtype=torch_dtype, device="cpu")
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        Zs, As = model.forward_all(Xt)
+        if spec.loss == "cross_entropy":
+            cost = torch_losses.softmax_cross_entropy(Zs[-1], Yt, spec.reduction)
+        else:
+            cost = torch_losses.mse(As[-1], Yt, spec.reduction)
+        cost.backward()
+        optimizer.step()
+
+    return step, model.export_params
+
+
+def sklearn_step(spec, params, X, Y, size: Size):
+    try:
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+    except ImportError:
+        return None
+    common = dict(
+        hidden_layer_sizes=size.sizes[1:-1],
+        activation=size.hidden,
+        solver="sgd",
+        learning_rate_init=LR,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        alpha=0.0,
+        batch_size=size.n,
+        shuffle=False,
+        max_iter=1,
+        random_state=0,
+    )
+    if size.loss == "cross_entropy":
+        model = MLPClassifier(**common)
+        classes = np.arange(size.sizes[-1])
+        # Two classes as labels would give scikit-learn one logistic unit; as a one-hot
+        # indicator matrix they keep two outputs, and the softmax is switched back on below.
+        target = Y.astype(int) if size.sizes[-1] == 2 else Y.argmax(axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(X, target, classes=classes)
+        model.out_activation_ = "softmax"
+    else:
+        model = MLPRegressor(**common)
+        target = Y[:, 0] if Y.shape[1] == 1 else Y
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.partial_fit(X, target)
+
+    def load(p: Params):
+        model.coefs_ = [w.T.copy() for w in p.W]
+        model.intercepts_ = [b.copy() for b in p.b]
+        model.n_outputs_ = size.sizes[-1]
+
+    load(params)
+
+    def step():
+        model.partial_fit(X, target)
+
+    def export():
+        return Params([w.T for w in model.coefs_], list(model.intercepts_))
+
+    return step, export, load
+
+
+def check_same_step(name: str, after: Params, expected: Params, dtype, where: str) -> None:
+    tol = 1e-9 if dtype is np.float64 else 1e-3
+    for key, value in expected.arrays().items():
+        got = after.arrays()[key]
+        scale = max(1.0, float(np.abs(value).max()))
+        if not np.allclose(got, value, rtol=tol, atol=tol * scale):
+            err = float(np.abs(got - value).max())
+            raise AssertionError(
+                f"{where}: {name}'s step differs from scratch's in {key} by {err:.2e}"
+            )
+
+
+@dataclass
+class Row:
+    size: str
+    dtype: str
+    scratch_s: float
+    torch_s: float
+    sklearn_s: float | None
+    gemm_bound_s: float
+    gemms_alone_s: float
+
+    @property
+    def ratios(self) -> tuple[float, float | None, float]:
+        sk = None if self.sklearn_s is None else self.scratch_s / self.sklearn_s
+        return self.scratch_s / self.torch_s, sk, self.gemm_bound_s / self.scratch_s
+
+
+def measure(size: Size, dtype_name: str, seconds: float, rate: float) -> Row:
+    dtype, torch_dtype = DTYPES[dtype_name]
+    spec, params, X, Y = problem(size, dtype)
+    s_step, s_params = scratch_step(spec, params, X, Y)
+    t_step, t_params = torch_step(spec, params, X, Y, torch_dtype)
+    s_step()
+    t_step()
+    where = f"{size.name} {dtype_name}"
+    check_same_step("torch", t_params(), s_params(), dtype, where)
+    sk = sklearn_step(spec, params, X, Y, size)
+    if sk is not None:
+        sk_step, sk_params, sk_load = sk
+        sk_step()
+        check_same_step("scikit-learn", sk_params(), s_params(), dtype, where)
+        sk_load(params)
+    scratch_s = median_time(s_step, seconds)
+    torch_s = median_time(t_step, seconds)
+    sklearn_s = None if sk is None else median_time(sk[0], seconds)
+    alone = gemms_alone(spec, params, X, seconds)
+    return Row(size.name, dtype_name, scratch_s, torch_s, sklearn_s, gemm_flops(size) / rate, alone)
+
+
+def fmt_time(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms"
+
+
+def table(rows: list[Row], rates: dict[str, float]) -> str:
+    lines = [
+        "NumPy matmul rate (1024 x 1024): "
+        + ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in rates.items()),
+        f"{'size':<7} {'dtype':<8} {'scratch':>10} {'torch':>10} {'sklearn':>10} "
+        f"{'scratch/torch':>13} {'scratch/sklearn':>15} {'GEMM bound':>11} {'of bound':>8} "
+        f"{'GEMMs alone':>11}",
+    ]
+    for r in rows:
+        st, ss, frac = r.ratios
+        lines.append(
+            f"{r.size:<7} {r.dtype:<8} {fmt_time(r.scratch_s):>10} {fmt_time(r.torch_s):>10} "
+            f"{fmt_time(r.sklearn_s):>10} {st:>13.2f} {'-' if ss is None else f'{ss:.2f}':>15} "
+            f"{fmt_time(r.gemm_bound_s):>11} {frac:>8.0%} {fmt_time(r.gemms_alone_s):>11}"
+        )
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, rows: list[Row], rates: dict[str, float]) -> None:
+    with Path(path).open("w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(
+            [
+                "size",
+                "dtype",
+                "scratch_s",
+                "torch_s",
+                "sklearn_s",
+                "scratch_over_torch",
+                "scratch_over_sklearn",
+                "gemm_bound_s",
+                "fraction_of_bound",
+                "matmul_flops_per_s",
+                "gemms_alone_s",
+            ]
+        )
+        for r in rows:
+            st, ss, frac = r.ratios
+            w.writerow(
+                [
+                    r.size,
+                    r.dtype,
+                    f"{r.scratch_s:.6g}",
+                    f"{r.torch_s:.6g}",
+                    "" if r.sklearn_s is None else f"{r.sklearn_s:.6g}",
+                    f"{st:.4f}",
+                    "" if ss is None else f"{ss:.4f}",
+                    f"{r.gemm_bound_s:.6g}",
+                    f"{frac:.4f}",
+                    f"{rates[r.dtype]:.6g}",
+                    f"{r.gemms_alone_s:.6g}",
+                ]
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--smoke", action="store_true", help="T1 and T3 only, a few repetitions")
+    parser.add_argument("--sizes", nargs="+", choices=[s.name for s in SIZES])
+    parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), default=list(DTYPES))
+    parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement (0.5)")
+    parser.add_argument("--csv", type=Path, default=Path("benchmarks/results.csv"))
+    args = parser.parse_args(argv)
+    names = args.sizes or (["T1", "T3"] if args.smoke else [s.name for s in SIZES])
+    seconds = 0.01 if args.smoke else args.seconds
+    print(f"threads: torch {torch.get_num_threads()}, cores {os.cpu_count()}")
+    rates = {d: matmul_rate(DTYPES[d][0], seconds) for d in args.dtypes}
+    rows = [
+        measure(size, d, seconds, rates[d])
+        for size in SIZES
+        if size.name in names
+        for d in args.dtypes
+    ]
+    print(table(rows, rates))
+    write_csv(args.csv, rows, rates)
+    print(f"written: {args.csv}")
+    return 0
