@@ -313,9 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", choices=[s.name for s in SIZES])
     parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), default=list(DTYPES))
     parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement (0.5)")
-    parser.add_argument("--csv", type=Path, default=Path("benchmarks/results.csv"))
+    parser.add_argument(
+        "--csv", type=Path, help="default: benchmarks/results.csv (results-smoke.csv with --smoke)"
+    )
     args = parser.parse_args(argv)
     names = args.sizes or (["T1", "T3"] if args.smoke else [s.name for s in SIZES])
+    if args.csv is None:
+        args.csv = Path("benchmarks/results-smoke.csv" if args.smoke else "benchmarks/results.csv")
     seconds = 0.01 if args.smoke else args.seconds
     print(f"threads: torch {torch.get_num_threads()}, cores {os.cpu_count()}")
     rates = {d: matmul_rate(DTYPES[d][0], seconds) for d in args.dtypes}

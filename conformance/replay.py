@@ -1,0 +1,116 @@
+"""Replay a golden case with scratch and reference side by side, step by step.
+
+What the command line prints and plots comes from here: each step's cost and output from both
+implementations, every tensor of the step (in the case's layout), and the largest difference
+between the two over everything the step computed. Not for: grading (see `conformance.golden`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from conformance.golden.cases import Case
+from conformance.golden.runner import literal_t2_recipe, recipe_params, step_tensors
+from scratch import Network, Perceptron
+
+
+@dataclass(frozen=True)
+class NetworkStep:
+    """One step of a network case, before its update (cost, output) and after (tensors)."""
+
+    step: int
+    cost: float
+    output: np.ndarray
+    tensors: dict[str, np.ndarray]
+    reference_tensors: dict[str, np.ndarray]
+
+    @property
+    def max_difference(self) -> float:
+        """max |scratch - reference| over every tensor of the step."""
+        return max(
+            float(np.max(np.abs(a - self.reference_tensors[name]), initial=0.0))
+            for name, a in self.tensors.items()
+        )
+
+
+class NetworkReplay:
+    """Both implementations on one network case, advanced in lockstep by `step()`."""
+
+    def __init__(self, case: Case, lr: float):
+        import torch
+
+        from reference import TorchMLP
+
+        training = case.meta["training"]
+        self.case, self.lr, self.t = case, lr, 0
+        self.options = {
+            "record": True,
+            "objective": training["objective"],
+            "maximize": training["maximize"],
+            "freeze_biases": training.get("freeze_biases", False),
+        }
+        self.net = Network(case.spec, case.params)
+        self.model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
+
+    def step(self) -> NetworkStep:
+        """One step of each; the returned record holds both."""
+        X, Y = self.case.data["X"], self.case.data["Y"]
+        ours = self.net.train(X, Y, self.lr, 1, **self.options).records[0]
+        theirs = self.model.fit(X, Y, self.lr, 1, **self.options).records[0]
+        self.t += 1
+        return NetworkStep(
+            self.t - 1,
+            ours.cost,
+            ours.cache.output,
+            step_tensors(self.case, ours),
+            step_tensors(self.case, theirs),
+        )
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Both implementations' outputs for X with their current parameters."""
+        import torch
+
+        with torch.no_grad():
+            return self.net.predict(X), self.model(X).numpy()
+
+
+@dataclass(frozen=True)
+class PerceptronEpoch:
+    epoch: int
+    errors: int
+    w: np.ndarray
+    b: float
+    max_difference: float
+
+
+def replay_perceptron(case: Case, eta: float, max_epochs: int) -> list[PerceptronEpoch]:
+    """The perceptron rule by scratch and by its torch twin; one row per epoch."""
+    from reference.perceptron import perceptron_updates
+
+    p = case.meta["perceptron"]
+    X, y = case.data["X"], case.data["y"][:, 0].astype(int)
+    w0 = np.array(p["w0"], dtype=np.float64)
+    ours = Perceptron(eta, max_epochs).fit(X, y, w0, p["b0"]).updates_
+    theirs = perceptron_updates(X, y, eta, max_epochs, w0, p["b0"])
+    d = X.shape[1]
+    rows = []
+    for epoch in np.unique(ours[:, 0]).astype(int):
+        mine, twin = ours[ours[:, 0] == epoch], theirs[theirs[:, 0] == epoch]
+        diff = float(np.max(np.abs(mine - twin))) if mine.shape == twin.shape else float("inf")
+        last = mine[-1]
+        errors = int(np.count_nonzero(mine[:, 3]))
+        rows.append(PerceptronEpoch(int(epoch), errors, last[4 : 4 + d], float(last[4 + d]), diff))
+    return rows
+
+
+def replay_init(case: Case) -> tuple[dict[str, np.ndarray], float]:
+    """An init case's parameters by scratch (in the case's layout), and max |scratch - recipe|."""
+    from conformance.golden.runner import in_layout
+
+    init = case.meta["init"]
+    ours = in_layout(case.layout, recipe_params(init["recipe"], init["sizes"], init["seed"]))
+    recipe = in_layout(case.layout, literal_t2_recipe(init["sizes"], init["seed"]))
+    diff = max(float(np.max(np.abs(a - recipe[name]))) for name, a in ours.items())
+    return ours, diff
