@@ -255,9 +255,9 @@ class Network:
 
         The same arithmetic as `step(lr, backward(forward(X), Y))`, done the way T3 does it:
         Z, A and dA are written into work buffers allocated once per batch shape and reused
-        on every step (fresh multi-megabyte arrays cost page faults each time), and each
-        update is written over its gradient's fresh memory, dW <- dW * (-lr) + W (the same
-        rounding as W - lr dW), which then becomes the new, immutable parameter.
+        on every step, and each update is written over its gradient's fresh memory,
+        dW <- dW * (-lr) + W (the same rounding as W - lr dW), which then becomes the new,
+        immutable parameter. Nothing it writes into is ever seen by the caller.
         """
         return self._fast_step(X, Y, check_learning_rate(lr), "cost", False, False)[0]
 
@@ -279,16 +279,16 @@ class Network:
         else:
             dA_L, dZ_L = np.ones_like(cache.output), None
         dWs, dbs, _, _ = self._backprop(cache, dA_L, dZ_L, keep_deltas=False, buffered=True)
-        step = lr if maximize else -lr
+        scale = lr if maximize else -lr  # new = old + scale * gradient, in the gradient's memory
         for new, old in zip(dWs, self.params.W, strict=True):
-            np.multiply(new, step, out=new)
+            np.multiply(new, scale, out=new)
             new += old
         for i, (new, old) in enumerate(zip(dbs, self.params.b, strict=True)):
             if new is not None:
                 if freeze_biases:
                     dbs[i] = old
                 else:
-                    np.multiply(new, step, out=new)
+                    np.multiply(new, scale, out=new)
                     new += old
         output = cache.output.copy()
         self._replace_params(lr, dWs, dbs)
