@@ -20,7 +20,13 @@ from scratch.losses import check_one_hot
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
 from scratch.trace import Deltas, ForwardCache, History, StepRecord
-from scratch.validation import check_count, check_float_matrix, check_learning_rate, check_target
+from scratch.validation import (
+    check_count,
+    check_float_matrix,
+    check_learning_rate,
+    check_objective,
+    check_target,
+)
 
 ACTIVATION_MODULES = {
     "identity": nn.Identity,
@@ -174,13 +180,13 @@ class TorchMLP(nn.Module):
         activation (None for softmax). For softmax with cross-entropy the cost is taken from the
         logits, so dA(L) is autograd's derivative of `losses.cross_entropy` at A(L) instead.
         """
-        if objective not in ("cost", "output"):
-            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
+        check_objective(objective)
         self.zero_grad(set_to_none=True)
         Zs, As = self.forward_all(X)
         for t in (*Zs, *As[1:]):
             t.retain_grad()
-        cost = self.cost(Zs[-1], As[-1], Y)
+        Y_t = self.as_target(Y, tuple(As[-1].shape))
+        cost = self._cost(Zs[-1], As[-1], Y_t)
         if objective == "cost":
             cost.backward()
         else:
@@ -188,7 +194,6 @@ class TorchMLP(nn.Module):
         dA = [None if A.grad is None else _to_numpy(A.grad) for A in As[1:]]
         if dA[-1] is None:  # softmax + cross-entropy: A(L) is not on the cost's path
             P = As[-1].detach().requires_grad_()
-            Y_t = self.as_input("Y", Y, None)
             (dP,) = torch.autograd.grad(losses.cross_entropy(P, Y_t, self.spec.reduction), P)
             dA[-1] = _to_numpy(dP)
         deltas = Deltas(
@@ -236,8 +241,7 @@ class TorchMLP(nn.Module):
         """
         lr = check_learning_rate(lr)
         check_count("steps", steps, minimum=1)
-        if objective not in ("cost", "output"):
-            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
+        check_objective(objective)
         trained = [layer.weight for layer in self.layers] if freeze_biases else self.parameters()
         optimizer = torch.optim.SGD(
             trained, lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
@@ -257,10 +261,9 @@ class TorchMLP(nn.Module):
                 optimizer.step()
                 continue
             before = self.export_params()
-            cache, costs[t], grads, deltas = self.backprop(X, Y, objective=objective)
+            cache, costs[t], grads, deltas = self.backprop(X_t, Y_t, objective=objective)
             outputs.append(cache.output)
             optimizer.step()
-            if record:
-                after = self.export_params()
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+            after = self.export_params()
+            records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

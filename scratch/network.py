@@ -29,6 +29,7 @@ from scratch.validation import (
     check_count,
     check_float_matrix,
     check_learning_rate,
+    check_objective,
     check_same_dtype,
     check_target,
 )
@@ -143,6 +144,15 @@ class Network:
             return (self._loss.grad(A, Y, self.spec.reduction) if keep_dA else None), dZ
         dA = self._loss.grad(A, Y, self.spec.reduction)
         return dA, self._activations[-1].backward(dA, Z, A, overwrite=not keep_dA)
+
+    def _objective_gradient(
+        self, cache: ForwardCache, Y: np.ndarray, objective: str, keep_dA: bool
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(dA(L), dZ(L)) of the training objective: the cost's (`cost_gradient`, targets already
+        checked), or ones for the summed output, whose dZ(L) `backprop` derives."""
+        if objective == "cost":
+            return self._cost_gradient(cache, Y, keep_dA)
+        return np.ones_like(cache.output), None
 
     def backprop(
         self, cache: ForwardCache, dA_L: np.ndarray, dZ_L: np.ndarray | None = None
@@ -274,10 +284,7 @@ class Network:
         cache = self._forward(X, buffered=True)
         self._check_targets(cache, Y)
         cost = self._cost(cache, Y)
-        if objective == "cost":
-            dA_L, dZ_L = self._cost_gradient(cache, Y, keep_dA=False)
-        else:
-            dA_L, dZ_L = np.ones_like(cache.output), None
+        dA_L, dZ_L = self._objective_gradient(cache, Y, objective, keep_dA=False)
         dWs, dbs, _, _ = self._backprop(cache, dA_L, dZ_L, keep_deltas=False, buffered=True)
         scale = lr if maximize else -lr  # new = old + scale * gradient, in the gradient's memory
         for new, old in zip(dWs, self.params.W, strict=True):
@@ -331,8 +338,7 @@ class Network:
         """
         check_count("steps", steps, minimum=1)
         lr = check_learning_rate(lr)
-        if objective not in ("cost", "output"):
-            raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
+        check_objective(objective)
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
@@ -345,10 +351,9 @@ class Network:
             cache = self.forward(X)
             costs[t] = self.cost(cache, Y)
             outputs.append(cache.output)
-            if objective == "cost":
-                grads, deltas = self.backprop(cache, *self.cost_gradient(cache, Y))
-            else:
-                grads, deltas = self.backprop(cache, np.ones_like(cache.output))
+            grads, deltas = self.backprop(
+                cache, *self._objective_gradient(cache, Y, objective, keep_dA=True)
+            )
             after = self.step(lr, grads, maximize=maximize, freeze_biases=freeze_biases)
             records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

@@ -88,6 +88,17 @@ def check_learning_rate(lr: object) -> float:
     return float(lr)
 
 
+OBJECTIVES = ("cost", "output")
+"""What training differentiates: the cost, or the sum of the network's outputs (T4's dL/dw)."""
+
+
+def check_objective(objective: object) -> str:
+    """Return `objective` if it is one of OBJECTIVES, else raise `MLPInputError`."""
+    if objective not in OBJECTIVES:
+        raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
+    return objective
+
+
 def check_count(name: str, value: object, *, minimum: int) -> int:
     """Return `value` if it is an int (not a bool) >= `minimum`, else raise."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
