@@ -95,9 +95,15 @@ def progress(iterable, total: int, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="step", file=sys.stderr)
 
 
-def cell(tensors: dict[str, np.ndarray], name: str, row: int, col: int) -> float:
-    A = np.asarray(tensors[name])
-    return float(A[row] if A.ndim == 1 else A[row, col])
+class StepTensors:
+    """The tensors a replay computed, step by step, looked up by cell as `check_figure` does."""
+
+    def __init__(self) -> None:
+        self.by_step: dict[int, dict[str, np.ndarray]] = {}
+
+    def cell(self, step: int, tensor: str, row: int, col: int) -> float:
+        A = np.asarray(self.by_step[step][tensor])
+        return float(A[row] if A.ndim == 1 else A[row, col])
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -137,11 +143,11 @@ def run_network(case: Case, args) -> int:
     every = args.every or (1 if steps <= 50 else max(1, steps // 10))
     print(f"{'step':>6} {'loss':>12}  {'prediction':<38} {'max |scratch - torch|':>22}")
     replay = NetworkReplay(case, lr)
-    computed: dict[int, dict[str, np.ndarray]] = {}
+    computed = StepTensors()
     worst, rows = 0.0, []
     for _ in progress(range(steps), steps, case.id):
         s = replay.step()
-        computed[s.step] = s.tensors
+        computed.by_step[s.step] = s.tensors
         worst = max(worst, s.max_difference)
         if s.step % every == 0 or s.step == steps - 1:
             rows.append(
@@ -150,7 +156,7 @@ def run_network(case: Case, args) -> int:
     print("\n".join(rows))  # after the run, so that a progress bar never splits the table
     if case.meta.get("query"):
         ours, theirs = replay.predict(case.data["Xq"])
-        computed[steps] = {"prediction": ours}
+        computed.by_step[steps] = {"prediction": ours}
         print(
             f"\nprediction for {fmt_values(case.data['Xq'], 0)}: {fmt_values(ours, 4)} "
             f"(max |scratch - torch| {float(np.max(np.abs(ours - theirs))):.1e})"
@@ -162,13 +168,16 @@ def run_network(case: Case, args) -> int:
     return 0
 
 
-def report_figures(case: Case, computed: dict[int, dict[str, np.ndarray]]) -> None:
+def report_figures(case: Case, computed: StepTensors) -> None:
     """The tutorial's printed figures against scratch's values, each within half a unit."""
+    from conformance.golden.checks import check_figure
+
     bad = []
-    for figure in case.transcribed.itertuples():
-        value = cell(computed[figure.step], figure.tensor, figure.row, figure.col)
-        if not abs(value - figure.value) <= figure.tol:
-            bad.append(f"  {figure.check}: printed {figure.printed}, computed {value!r}")
+    for _, figure in case.transcribed.iterrows():
+        try:
+            check_figure(case, figure, computed, "scratch")
+        except AssertionError as err:
+            bad.append(f"  {err}")
     total = len(case.transcribed)
     print(f"printed figures: {total - len(bad)} of {total} within half a unit of their last digit")
     for line in bad:

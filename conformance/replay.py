@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.golden.cases import Case
-from conformance.golden.runner import literal_t2_recipe, recipe_params, step_tensors
+from conformance.golden.runner import (
+    literal_t2_recipe,
+    recipe_params,
+    step_tensors,
+    training_options,
+)
 from scratch import Network, Perceptron
 
 
@@ -43,14 +48,8 @@ class NetworkReplay:
 
         from reference import TorchMLP
 
-        training = case.meta["training"]
         self.case, self.lr, self.t = case, lr, 0
-        self.options = {
-            "record": True,
-            "objective": training["objective"],
-            "maximize": training["maximize"],
-            "freeze_biases": training.get("freeze_biases", False),
-        }
+        self.options = {"record": True, **training_options(case)}
         self.net = Network(case.spec, case.params)
         self.model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
 

@@ -4,6 +4,8 @@ can run exactly the same code.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pandas as pd
 
 from conformance.golden.cases import Case
@@ -36,7 +38,13 @@ class Indexed:
         return self._report[1]
 
 
-def check_figure(case: Case, figure: pd.Series, computed: Indexed, subject: str) -> None:
+class Cells(Protocol):
+    """Whatever answers `cell(step, tensor, row, col)`, raising KeyError for a missing cell."""
+
+    def cell(self, step: int, tensor: str, row: int, col: int) -> float: ...
+
+
+def check_figure(case: Case, figure: pd.Series, computed: Cells, subject: str) -> None:
     """Assert one transcribed figure: |computed - printed| <= half a unit in its last place."""
     cell = f"{figure['tensor']}[{figure['row']},{figure['col']}]"
     where = f"{figure['check']} (step {figure['step']} {cell})"
@@ -60,4 +68,4 @@ def check_tensor(case: Case, tensor: str, computed: Indexed, subject: str) -> No
         raise AssertionError(format_report(f"{case.id}/{tensor} by {subject}", report))
 
 
-__all__ = ["Indexed", "check_figure", "check_tensor"]
+__all__ = ["Cells", "Indexed", "check_figure", "check_tensor"]

@@ -52,14 +52,20 @@ def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
     return frame.astype({"step": np.int64, "row": np.int64, "col": np.int64, "value": np.float64})
 
 
-def _network(case: Case, implementation: str) -> pd.DataFrame:
-    X, Y = case.data["X"], case.data["Y"]
+def training_options(case: Case) -> dict:
+    """The keyword options of `train`/`fit` a network case asks for (besides lr and steps)."""
     t = case.meta["training"]
-    options = {
+    return {
         "objective": t["objective"],
         "maximize": t["maximize"],
         "freeze_biases": t.get("freeze_biases", False),
     }
+
+
+def _network(case: Case, implementation: str) -> pd.DataFrame:
+    X, Y = case.data["X"], case.data["Y"]
+    t = case.meta["training"]
+    options = training_options(case)
     if implementation == "scratch":
         net = Network(case.spec, case.params)
         train, predict = net.train, net.predict
