@@ -128,7 +128,7 @@ def run_pair(config: Config) -> tuple[History, History]:
     ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
     torch_dtype = torch.float64 if config.dtype is np.float64 else torch.float32
     model = TorchMLP(config.spec, params, dtype=torch_dtype, device="cpu")
-    theirs = model.fit(X, Y, config.lr, STEPS, record=True)
+    theirs = model.train(X, Y, config.lr, STEPS, record=True)
     return ours, theirs
 
 

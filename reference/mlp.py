@@ -165,7 +165,7 @@ class TorchMLP(nn.Module):
         return losses.mse(A_L, Y, self.spec.reduction)
 
     # -- autograd and SGD ----------------------------------------------------------------------
-    def backprop(
+    def forward_backward(
         self,
         X: np.ndarray | torch.Tensor,
         Y: np.ndarray | torch.Tensor,
@@ -213,14 +213,7 @@ class TorchMLP(nn.Module):
         (g,) = torch.autograd.grad(act(z), z, grad_outputs=torch.ones_like(z))
         return _to_numpy(g)
 
-    def gradients(
-        self, X: np.ndarray | torch.Tensor, Y: np.ndarray | torch.Tensor
-    ) -> tuple[ForwardCache, float, Gradients]:
-        """One forward pass, its cost and autograd's dW, db: (cache, cost, grads) in NumPy."""
-        cache, cost, grads, _ = self.backprop(X, Y)
-        return cache, cost, grads
-
-    def fit(
+    def train(
         self,
         X: np.ndarray | torch.Tensor,
         Y: np.ndarray | torch.Tensor,
@@ -261,7 +254,7 @@ class TorchMLP(nn.Module):
                 optimizer.step()
                 continue
             before = self.export_params()
-            cache, costs[t], grads, deltas = self.backprop(X_t, Y_t, objective=objective)
+            cache, costs[t], grads, deltas = self.forward_backward(X_t, Y_t, objective=objective)
             outputs.append(cache.output)
             optimizer.step()
             after = self.export_params()

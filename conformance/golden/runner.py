@@ -75,7 +75,7 @@ def _network(case: Case, implementation: str) -> pd.DataFrame:
         from reference import TorchMLP
 
         model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
-        train = model.fit
+        train = model.train
 
         def predict(Xq: np.ndarray) -> np.ndarray:
             with torch.no_grad():

@@ -40,7 +40,7 @@ def scratch_gradients(spec, params, X, Y, objective):
 
 def reference_gradients(spec, params, X, Y, objective):
     model = TorchMLP(spec, params, device="cpu")
-    grads = model.backprop(X, Y, objective=objective)[2]
+    grads = model.forward_backward(X, Y, objective=objective)[2]
 
     def evaluate(p: Params):
         model.load_params(p)

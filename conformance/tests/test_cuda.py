@@ -38,7 +38,7 @@ def test_cuda_reference_matches_scratch(config):
     dtype = torch.float64 if config.dtype is np.float64 else torch.float32
     model = TorchMLP(config.spec, params, dtype=dtype, device="cuda")
     assert next(model.parameters()).is_cuda
-    theirs = model.fit(X, Y, config.lr, STEPS, record=True)
+    theirs = model.train(X, Y, config.lr, STEPS, record=True)
     tol = BY_DTYPE[np.dtype(config.dtype)]
     for step in range(STEPS):
         for name in tensor_names(config):

@@ -69,7 +69,7 @@ def test_random_architecture_matches_autograd_for_3_steps(configuration):
     X, Y, params = data_for(spec, n, seed)
     lr = 0.05 / n if spec.reduction == "sum" else 0.05
     ours = Network(spec, params).train(X, Y, lr, 3, record=True)
-    theirs = TorchMLP(spec, params, device="cpu").fit(X, Y, lr, 3, record=True)
+    theirs = TorchMLP(spec, params, device="cpu").train(X, Y, lr, 3, record=True)
     for step, (a, b) in enumerate(zip(ours.records, theirs.records, strict=True)):
         where = f"{spec}, n={n}, seed={seed}, step {step}"
         for name, grad in a.grads.arrays().items():

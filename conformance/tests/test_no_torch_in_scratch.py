@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRATCH = Path(__file__).resolve().parent.parent / "scratch"
+SCRATCH = Path(__file__).resolve().parents[2] / "scratch"
 FILES = sorted(SCRATCH.rglob("*.py"))
 
 

@@ -66,7 +66,7 @@ BAD_INPUTS = [
     ),
     (
         "target-(n,)-vs-(n,1)/reference",
-        lambda: model().backprop(X, Y[:, 0]),
+        lambda: model().forward_backward(X, Y[:, 0]),
         ShapeError,
         r"Y has shape \(3,\) but the network output A\(L\) has shape \(3, 1\)",
     ),
@@ -171,7 +171,7 @@ BAD_INPUTS = [
     ),
     (
         "ce-target-not-one-hot/reference",
-        lambda: TorchMLP(CE_SPEC, CE_PARAMS, device="cpu").backprop(X, np.full((3, 2), 0.5)),
+        lambda: TorchMLP(CE_SPEC, CE_PARAMS, device="cpu").forward_backward(X, np.full((3, 2), 0.5)),
         MLPInputError,
         r"Y must be one-hot",
     ),
@@ -230,7 +230,7 @@ BAD_INPUTS = [
         r"lr must be finite and > 0, got -0.1",
     ),
     ("lr-NaN/train", lambda: net().train(X, Y, float("nan"), 3), MLPInputError, r"got nan"),
-    ("lr-Inf/reference", lambda: model().fit(X, Y, float("inf"), 3), MLPInputError, r"got inf"),
+    ("lr-Inf/reference", lambda: model().train(X, Y, float("inf"), 3), MLPInputError, r"got inf"),
     (
         "lr-string",
         lambda: net().train(X, Y, "0.1", 3),
@@ -240,7 +240,7 @@ BAD_INPUTS = [
     ("steps-zero", lambda: net().train(X, Y, 0.1, 0), MLPInputError, r"steps must be >= 1, got 0"),
     (
         "steps-float",
-        lambda: model().fit(X, Y, 0.1, 2.5),
+        lambda: model().train(X, Y, 0.1, 2.5),
         DTypeError,
         r"steps must be an integer, got 2.5",
     ),
@@ -430,9 +430,9 @@ def test_training_on_bad_targets_changes_nothing():
 def test_reference_rejected_fit_leaves_params_unchanged():
     m = model()
     with pytest.raises(MLPInputError):
-        m.fit(X, Y, -1.0, 3)
+        m.train(X, Y, -1.0, 3)
     with pytest.raises(ShapeError):
-        m.fit(X, Y[:, 0], 0.1, 3)
+        m.train(X, Y[:, 0], 0.1, 3)
     for name, array in m.export_params().arrays().items():
         assert np.array_equal(array, PARAMS.arrays()[name]), name
 

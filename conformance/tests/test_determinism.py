@@ -26,7 +26,7 @@ def run(implementation: str, seed: int) -> History:
         return Network(SPEC, params).train(X, Y, 0.3, 5, record=True)
     from reference import TorchMLP  # imported here: a scratch-only process never loads torch
 
-    return TorchMLP(SPEC, params, device="cpu").fit(X, Y, 0.3, 5, record=True)
+    return TorchMLP(SPEC, params, device="cpu").train(X, Y, 0.3, 5, record=True)
 
 
 def fingerprint(history: History) -> str:
@@ -53,7 +53,7 @@ def test_same_seed_same_bits_across_processes():
     # reference has no seed of its own: it starts from scratch's parameters, and its runs are
     # compared twice in this process above; a second process would only add torch's import.)
     code = (
-        "import sys; from conformance.test_determinism import run, fingerprint; "
+        "import sys; from conformance.tests.test_determinism import run, fingerprint; "
         "print(fingerprint(run('scratch', 7)), 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

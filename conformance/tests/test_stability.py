@@ -75,7 +75,7 @@ def test_network_at_plus_minus_1000_trains_finitely_in_both_implementations():
     spec = NetworkSpec.build([3, 3], output="softmax", loss="cross_entropy")
     params = Params([np.eye(3)], [np.zeros(3)])
     ours = Network(spec, params).train(LOGITS, Y, 1e-4, 3, record=True)
-    theirs = TorchMLP(spec, params, device="cpu").fit(LOGITS, Y, 1e-4, 3, record=True)
+    theirs = TorchMLP(spec, params, device="cpu").train(LOGITS, Y, 1e-4, 3, record=True)
     for a, b in zip(ours.records, theirs.records, strict=True):
         assert math.isfinite(a.cost)
         assert_close(a.cost, b.cost, FLOAT64, f"step {a.step}/cost")

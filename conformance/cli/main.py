@@ -130,7 +130,7 @@ def network_options(case: Case, args) -> tuple[float, int]:
 
 
 def run_network(case: Case, args) -> int:
-    from conformance.replay import NetworkReplay
+    from conformance.cli.replay import NetworkReplay
 
     lr, steps = network_options(case, args)
     spec = case.spec
@@ -185,7 +185,7 @@ def report_figures(case: Case, computed: StepTensors) -> None:
 
 
 def run_perceptron(case: Case, args) -> int:
-    from conformance.replay import replay_perceptron
+    from conformance.cli.replay import replay_perceptron
 
     p = case.meta["perceptron"]
     eta = p["eta"] if args.lr is None else args.lr
@@ -205,7 +205,7 @@ def run_perceptron(case: Case, args) -> int:
 
 
 def run_init(case: Case) -> int:
-    from conformance.replay import replay_init
+    from conformance.cli.replay import replay_init
 
     print(header(case) + "\n")
     params, diff = replay_init(case)
@@ -228,7 +228,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from conformance.replay import NetworkReplay
+    from conformance.cli.replay import NetworkReplay
 
     case = resolve_case(args.case, args.data)
     if case.kind != "network":
@@ -253,7 +253,7 @@ def cmd_plot(args) -> int:
     case = resolve_case(args.case, args.data)
     if case.kind != "network":
         raise CLIError(f"plot draws a cost curve; {case.id} is a {case.kind} case")
-    from conformance.replay import NetworkReplay
+    from conformance.cli.replay import NetworkReplay
 
     lr, steps = network_options(case, args)
     replay = NetworkReplay(case, lr)

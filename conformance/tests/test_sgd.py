@@ -24,7 +24,7 @@ def test_sgd_step_is_w_minus_lr_dw(lr):
     X = rng.standard_normal((6, 3))
     Y = np.eye(2)[rng.integers(0, 2, 6)]
     model = TorchMLP(SPEC, init_standard_normal(SPEC.sizes, 2, scale=0.5), device="cpu")
-    _, _, grads = model.gradients(X, Y)
+    _, _, grads, _ = model.forward_backward(X, Y)
     before = model.export_params()
     torch.optim.SGD(model.parameters(), lr=lr).step()
     after = model.export_params()

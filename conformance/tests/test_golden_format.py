@@ -20,7 +20,7 @@ from conformance.golden.cases import DATA, load_all, load_case
 from conformance.golden.checks import check_figure, check_tensor
 from conformance.golden.regenerate import main as regenerate
 from conformance.golden.tensors import CaseFormatError
-from conformance.test_golden import computed
+from conformance.tests.test_golden import computed
 
 CASES = {case.id: case for case in load_all()}
 FIGURES = [
@@ -29,7 +29,7 @@ FIGURES = [
     if case.transcribed is not None
     for i, figure in case.transcribed.iterrows()
 ]
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def copy_case(tmp_path: Path, case_id: str) -> Path:
@@ -112,7 +112,7 @@ def test_the_suite_fails_on_a_tampered_copy_of_data(tmp_path):
             sys.executable,
             "-m",
             "pytest",
-            "conformance/test_golden.py",
+            "conformance/tests/test_golden.py",
             "-k",
             "T1-blog/epoch9/prediction/scratch or T1-blog/epoch9/prediction/golden-file",
         ],

@@ -57,7 +57,7 @@ class NetworkReplay:
         """One step of each; the returned record holds both."""
         X, Y = self.case.data["X"], self.case.data["Y"]
         ours = self.net.train(X, Y, self.lr, 1, **self.options).records[0]
-        theirs = self.model.fit(X, Y, self.lr, 1, **self.options).records[0]
+        theirs = self.model.train(X, Y, self.lr, 1, **self.options).records[0]
         self.t += 1
         return NetworkStep(
             self.t - 1,
