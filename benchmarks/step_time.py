@@ -1,5 +1,7 @@
 """Median time of one full training step (forward, cost, backward, update) of scratch, reference
 (torch eager on the CPU) and scikit-learn's MLP, on the same data from the same parameters.
+scratch's step is `Network.train_step`, which runs the buffered fast path (`scratch.fast`,
+bit-identical to the plain `scratch.network`).
 
     python -m benchmarks                 # every size, float64 and float32; a table and a CSV
     python -m benchmarks --smoke         # a few repetitions of the small sizes: seconds (CI)

@@ -43,7 +43,8 @@ def assert_close(actual: object, expected: object, tol: Tolerance, what: str) ->
         )
     atol = tol.atol(expected)
     a64, e64 = actual.astype(np.float64), expected.astype(np.float64)
-    if not (np.abs(a64 - e64) <= atol + tol.rtol * np.abs(e64)).all():
+    largest = float(np.max(np.abs(e64), initial=0.0))
+    if not (np.abs(a64 - e64) <= tol.allowed(e64, largest)).all():
         raise AssertionError(
             f"{what}: {error_report(actual, expected)}; "
             f"tolerance {tol.name}: rtol={tol.rtol:g}, atol={atol:.3e}"

@@ -22,11 +22,16 @@ passes through at most 3 layers of (matmul over <= 8 terms, activation) forward 
 and through 5 gradient steps that feed each step's rounding into the next; the largest error
 seen over the float32 matrix is 1.2e-6 of the tensor's scale (0.7% of the bound), so 1e-4
 leaves a wide margin while still failing on any real mistake.
+
+PRINTED (`half_unit`): a figure a tutorial prints to some number of decimals is checked to half a
+unit in its last printed place and no tighter: "3.0034" says only that the value lies in
+[3.00335, 3.00345].
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -43,8 +48,24 @@ class Tolerance:
         """The absolute tolerance for this tensor: atol_scale * max(1, max|expected|)."""
         return self.atol_scale * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
 
+    def allowed(self, expected: np.ndarray, largest: np.ndarray | float) -> np.ndarray:
+        """The allowed |actual - expected| per element: rtol |expected| + atol_scale max(1,
+        largest), where `largest` is the largest |element| of each element's tensor (a scalar
+        for one tensor, or an array beside `expected` when many tensors are compared at once)."""
+        return self.rtol * np.abs(expected) + self.atol_scale * np.maximum(1.0, largest)
+
 
 FLOAT64 = Tolerance("float64", rtol=1e-12, atol_scale=1e-12)
 FLOAT32 = Tolerance("float32", rtol=1e-4, atol_scale=1e-4)
+
+
+def half_unit(printed: str) -> Decimal:
+    """The tolerance of a figure a tutorial prints: half a unit in its last printed place.
+
+    "3.0034" -> 0.00005 (the value lies in [3.00335, 3.00345]); "162" -> 0.5; "1e-3" -> 0.0005.
+    Raises `decimal.InvalidOperation` if `printed` is not a decimal number.
+    """
+    return Decimal(5).scaleb(Decimal(printed).as_tuple().exponent - 1)
+
 
 BY_DTYPE = {np.dtype(np.float64): FLOAT64, np.dtype(np.float32): FLOAT32}

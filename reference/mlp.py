@@ -229,7 +229,7 @@ class TorchMLP(nn.Module):
 
         Returns the same `History` as `scratch.Network.train`: cost and output before each
         update, and with `record=True` every step's parameters, cache, gradients, deltas and
-        result. `objective` is as in `backprop`; `maximize` is SGD's own flag (ascent); with
+        result. `objective` is as in `forward_backward`; `maximize` is SGD's own flag (ascent); with
         `freeze_biases` only the weights are given to the optimizer.
         """
         lr = check_learning_rate(lr)

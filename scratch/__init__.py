@@ -2,7 +2,8 @@
 
 Modules, one idea each: `activations` and `losses` (each function beside its derivative),
 `dense` (the layer's forward and backward step), `params` (the internal weight layout),
-`spec` (architecture), `network` (forward, cost, backward, step, train, predict),
+`spec` (architecture), `network` (forward, cost, backward, step, train, predict), `fast` (the
+same training step with work buffers, bit-identical, behind `train_step` and unrecorded `train`),
 `initializers` (each tutorial's recipe), `layouts` (converters to the tutorials' layouts),
 `trace` (what a run leaves behind), `perceptron` (T4's learning rule), `errors`, `validation`.
 """

@@ -9,7 +9,8 @@ the backward pass uses the vector-Jacobian product `softmax_backward` instead of
 product. `step` (the perceptron's threshold) is here for completeness; it has no useful
 derivative and is not offered to the gradient-trained network.
 
-Not for: losses (see `scratch.losses`) or anything that holds state.
+Not for: losses (see `scratch.losses`), anything that holds state, or speed: the in-place
+variants that write into work buffers are private to `scratch.fast`.
 """
 
 from __future__ import annotations
@@ -32,16 +33,6 @@ def identity_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return np.ones_like(Z)
 
 
-def identity_backward(
-    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """dZ = dA (the product with identity_grad, without forming the ones).  (n, k)."""
-    if out is not None and out is not dA:
-        np.copyto(out, dA)
-        return out
-    return dA
-
-
 def relu(Z: np.ndarray) -> np.ndarray:
     """A = max(Z, 0).  Shape (n, k) -> (n, k)."""
     return np.maximum(Z, 0)
@@ -50,14 +41,6 @@ def relu(Z: np.ndarray) -> np.ndarray:
 def relu_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     """dA/dZ = 1 where Z > 0, else 0; the value at Z = 0 is 0, as in the tutorials (and torch)."""
     return (Z > 0).astype(Z.dtype)
-
-
-def relu_backward(
-    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """dZ = dA * relu_grad(Z), computed as dA times the boolean mask Z > 0 (one pass, no float
-    mask; `out` may be dA itself).  (n, k)."""
-    return np.multiply(dA, Z > 0, out=out)
 
 
 def tanh(Z: np.ndarray) -> np.ndarray:
@@ -99,14 +82,14 @@ def softmax_jacobian(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return A[:, :, None] * np.eye(A.shape[1], dtype=A.dtype) - A[:, :, None] * A[:, None, :]
 
 
-def softmax_backward(
-    dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: np.ndarray | None = None
-) -> np.ndarray:
-    """dZ_i = J_i^T dA_i = a_i * (dA_i - <dA_i, a_i>) row by row, without forming J.  (n, k)."""
+def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """The vector-Jacobian product dZ_i = J_i^T dA_i = (dA_i - <dA_i, a_i>) * a_i, row by row.
+
+    J_i is symmetric, so this is also J_i dA_i; it is computed without forming J.
+    dA, Z, A (n, k) -> dZ (n, k).
+    """
     inner = (dA * A).sum(axis=1, keepdims=True)
-    out = np.subtract(dA, inner, out=out)
-    out *= A
-    return out
+    return (dA - inner) * A
 
 
 def step(Z: np.ndarray) -> np.ndarray:
@@ -121,48 +104,38 @@ def step_grad(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation by name: `fn(Z) -> A`, and `backward(dA, Z, A) -> dZ` for backprop.
+    """An activation by name: its function `fn`, its derivative `grad`, and the two steps a
+    network takes with them.
 
-    For elementwise activations `grad(Z, A)` is dA/dZ and `backward` is `dA * grad(Z, A)`; for
-    softmax `grad` is `None` and `backward` is the Jacobian-vector product. `vjp`, when given,
-    computes the same dZ faster (relu's boolean mask, identity's no-op, softmax's product).
+    fn(Z) -> A, (n, k) -> (n, k). grad(Z, A) -> dA/dZ elementwise, (n, k); `None` for softmax,
+    whose derivative is a (k, k) Jacobian per row, not an elementwise factor.
     """
 
     name: str
     fn: Callable[[np.ndarray], np.ndarray]
     grad: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
-    vjp: Callable[..., np.ndarray] | None = None
-    fn_into: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
-    """`fn` written into a given buffer, for the activations that are one NumPy ufunc."""
 
-    def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """A = f(Z), into `out` when given and this activation can write into a buffer."""
-        if out is not None and self.fn_into is not None:
-            return self.fn_into(Z, out)
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        """A = f(Z).  Z (n, k) -> A (n, k)."""
         return self.fn(Z)
 
-    def backward(
-        self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, *, overwrite: bool = False
-    ) -> np.ndarray:
-        """dZ = dA * f'(Z) elementwise, or the softmax vector-Jacobian product.  (n, k).
+    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """dZ = dC/dZ from dA = dC/dA, with A = f(Z).  dA, Z, A (n, k) -> dZ (n, k).
 
-        With `overwrite=True` the caller gives dA up and dZ may be written into its memory.
+        Elementwise activations: dZ = dA * grad(Z, A). Softmax: the vector-Jacobian product
+        dZ_i = J_i^T dA_i (`softmax_backward`).
         """
-        out = dA if overwrite else None
-        if self.vjp is not None:
-            return self.vjp(dA, Z, A, out=out)
-        assert self.grad is not None
-        return np.multiply(dA, self.grad(Z, A), out=out)
+        if self.grad is None:
+            return softmax_backward(dA, Z, A)
+        return dA * self.grad(Z, A)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "identity": Activation("identity", identity, identity_grad, identity_backward),
-    "relu": Activation(
-        "relu", relu, relu_grad, relu_backward, lambda Z, out: np.maximum(Z, 0, out=out)
-    ),
-    "tanh": Activation("tanh", tanh, tanh_grad, None, lambda Z, out: np.tanh(Z, out=out)),
+    "identity": Activation("identity", identity, identity_grad),
+    "relu": Activation("relu", relu, relu_grad),
+    "tanh": Activation("tanh", tanh, tanh_grad),
     "sigmoid": Activation("sigmoid", sigmoid, sigmoid_grad),
-    "softmax": Activation("softmax", softmax, None, softmax_backward),
+    "softmax": Activation("softmax", softmax, None),
 }
 """The activations a gradient-trained network may use, by name (`step` is perceptron-only)."""
 

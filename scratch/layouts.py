@@ -9,7 +9,9 @@ Internal (see `scratch.params`, the same as torch `nn.Linear`): W (n_out, n_in),
 | T3     | (n_in, n_out)    | (n_out, 1) col  | the Go deck, Z = X W + beta      |
 
 The torch state dict is produced in `reference.state`, which may import torch. Every function
-returns new arrays; lists are ordered layer 1 first.
+returns new arrays; lists are ordered layer 1 first. `named_in_layout` gives any parameter-shaped
+arrays (parameters, gradients, updated parameters) by tutorial name in one of these layouts, as
+the golden data and the command line show them.
 """
 
 from __future__ import annotations
@@ -38,39 +40,79 @@ def from_t1(W: Sequence[np.ndarray], B: Sequence[np.ndarray] | None) -> Params:
 
 def to_t1(params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     """internal -> T1: (W list of (n_out, n_in), B list of (n_out,) or None)."""
-    W = [w.copy() for w in params.W]
-    return W, ([b.copy() for b in params.b] if params.has_bias else None)
+    return _to_layout("t1", params)
+
+
+def _from_transposed(
+    W: Sequence[np.ndarray], b: Sequence[np.ndarray] | None, b_name: str, axis: int, what: str
+) -> Params:
+    """(n_in, n_out) weights and 2-D biases with a unit `axis` -> internal (W^T, b flattened)."""
+    _check_ndim("W", W, 2)
+    _check_ndim(b_name, b or [], 2)
+    for i, x in enumerate(b or []):
+        if x.shape[axis] != 1:
+            raise ShapeError(f"{b_name}[{i}] must be {what}, got {x.shape}")
+    return Params([w.T for w in W], None if b is None else [x.ravel() for x in b])
 
 
 def from_t2(W: Sequence[np.ndarray], b: Sequence[np.ndarray] | None) -> Params:
     """T2 (W in x out, b (1, n_out) rows) -> internal (W^T, b flattened)."""
-    _check_ndim("W", W, 2)
-    _check_ndim("b", b or [], 2)
-    for i, x in enumerate(b or []):
-        if x.shape[0] != 1:
-            raise ShapeError(f"b[{i}] must be a (1, n_out) row in T2's layout, got {x.shape}")
-    return Params([w.T for w in W], None if b is None else [x[0] for x in b])
+    return _from_transposed(W, b, "b", 0, "a (1, n_out) row in T2's layout")
 
 
 def to_t2(params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     """internal -> T2: (W list of (n_in, n_out), b list of (1, n_out) or None)."""
-    W = [w.T.copy() for w in params.W]
-    return W, ([b[None, :].copy() for b in params.b] if params.has_bias else None)
+    return _to_layout("t2", params)
 
 
 def from_t3(W: Sequence[np.ndarray], beta: Sequence[np.ndarray] | None) -> Params:
     """T3 (W in x out, beta (n_out, 1) columns) -> internal (W^T, beta flattened)."""
-    _check_ndim("W", W, 2)
-    _check_ndim("beta", beta or [], 2)
-    for i, x in enumerate(beta or []):
-        if x.shape[1] != 1:
-            raise ShapeError(
-                f"beta[{i}] must be an (n_out, 1) column in T3's layout, got {x.shape}"
-            )
-    return Params([w.T for w in W], None if beta is None else [x[:, 0] for x in beta])
+    return _from_transposed(W, beta, "beta", 1, "an (n_out, 1) column in T3's layout")
 
 
 def to_t3(params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     """internal -> T3: (W list of (n_in, n_out), beta list of (n_out, 1) or None)."""
-    W = [w.T.copy() for w in params.W]
-    return W, ([b[:, None].copy() for b in params.b] if params.has_bias else None)
+    return _to_layout("t3", params)
+
+
+LAYOUTS = ("t1", "t2", "t3")
+"""The tutorial layouts by name, as the golden cases' `layout` key gives them."""
+
+
+def _weight_in_layout(layout: str, W: np.ndarray) -> np.ndarray:
+    """(n_out, n_in) internal -> (n_out, n_in) for t1, (n_in, n_out) for t2 and t3."""
+    return W.copy() if layout == "t1" else W.T.copy()
+
+
+def _bias_in_layout(layout: str, b: np.ndarray) -> np.ndarray:
+    """(n_out,) internal -> (n_out,) for t1, a (1, n_out) row for t2, an (n_out, 1) column (t3)."""
+    return {"t1": b, "t2": b[None, :], "t3": b[:, None]}[layout].copy()
+
+
+def _to_layout(layout: str, params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    W = [_weight_in_layout(layout, w) for w in params.W]
+    b = [_bias_in_layout(layout, x) for x in params.b] if params.has_bias else None
+    return W, b
+
+
+def named_in_layout(
+    layout: str,
+    W: Sequence[np.ndarray],
+    b: Sequence[np.ndarray | None],
+    *,
+    w_name: str = "W",
+    b_name: str = "b",
+    suffix: str = "",
+) -> dict[str, np.ndarray]:
+    """Parameter-shaped arrays in the internal layout (W[i] (n_out, n_in), b[i] (n_out,) or
+    None) -> {"W1": ..., "b1": ..., "W2": ...} in `layout`, names as `w_name`/`b_name` + the layer
+    number (from 1) + `suffix`. Serves parameters (`params.W, params.b`), gradients (`grads.dW,
+    grads.db` with names "dW", "db") and updated parameters (suffix "_after") alike."""
+    if layout not in LAYOUTS:
+        raise ShapeError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    out: dict[str, np.ndarray] = {}
+    for l, (Wl, bl) in enumerate(zip(W, b, strict=True), start=1):
+        out[f"{w_name}{l}{suffix}"] = _weight_in_layout(layout, Wl)
+        if bl is not None:
+            out[f"{b_name}{l}{suffix}"] = _bias_in_layout(layout, bl)
+    return out

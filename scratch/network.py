@@ -3,19 +3,22 @@ full-batch gradient descent, written from scratch in NumPy.
 
 The math is pure: `forward` returns a `ForwardCache`, `cost` and `backward` read it, `backward`
 returns `Gradients` shaped like the parameters. The only state is the current `Params`, which
-`step` replaces with a new, updated `Params`. Written to be read next to the tutorials; no
-optimiser other than plain gradient descent, no regularisation, no mini-batches.
+`step` replaces with a new, updated `Params`. Written to be read next to the tutorials: every
+function allocates what it returns, and `backprop` is the recursion as they write it.
+
+Not for: speed, other optimisers, regularisation or mini-batches. `train_step` and the
+unrecorded `train` run the same arithmetic through `scratch.fast`, which reuses work buffers
+and is tested to give bit-identical results.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from scratch.activations import get_activation
 from scratch.dense import dense_backward, dense_forward
 from scratch.errors import MLPInputError, ShapeError
+from scratch.fast import FastPath
 from scratch.losses import (
     check_one_hot,
     get_loss,
@@ -35,35 +38,22 @@ from scratch.validation import (
 )
 
 
-@dataclass
-class _Workspace:
-    """`train_step`'s reusable buffers for one (batch size, dtype): Z(l), A(l), dA(l), (n, n_l).
-
-    They never leave the network: `forward` and `backprop`, whose results the caller keeps,
-    allocate fresh arrays."""
-
-    key: tuple[int, np.dtype]
-    Z: list[np.ndarray]
-    A: list[np.ndarray]
-    dA: list[np.ndarray]
-
-
 class Network:
     """A multilayer perceptron: a `NetworkSpec` (architecture and cost) and its current `Params`.
 
     Shapes: X (n, n_0) inputs, Y (n, n_L) targets, batch in rows; weights in the internal
-    layout of `scratch.params` (W[i] is n_{i+1} x n_i).
+    layout of `scratch.params` (W[i] is n_{i+1} x n_i). Layer l = 1..L is Python index l - 1.
     """
 
     def __init__(self, spec: NetworkSpec, params: Params):
         spec.check_params(params)
         self.spec = spec
         self.params = params
-        self._ws: _Workspace | None = None
         self._activations = tuple(get_activation(name) for name in spec.activations)
         self._loss = get_loss(spec.loss, spec.reduction)
         # cross-entropy always sits on a softmax output (the spec checks): their product is fused
         self._fused_softmax_ce = spec.loss == "cross_entropy"
+        self._fast: FastPath | None = None  # made by the first `train_step` or unrecorded `train`
 
     def __repr__(self) -> str:
         s = self.spec
@@ -76,23 +66,15 @@ class Network:
     def forward(self, X: np.ndarray) -> ForwardCache:
         """Z(l) = A(l-1) W(l)^T + b(l), A(l) = f_l(Z(l)) for l = 1..L, with A(0) = X (n, n_0).
 
-        Returns every Z and A (see `ForwardCache`).
+        Returns every Z(l) and A(l), each (n, n_l) (see `ForwardCache`).
         """
-        return self._forward(X, buffered=False)
-
-    def _forward(self, X: np.ndarray, buffered: bool) -> ForwardCache:
-        """`forward`; when `buffered`, Z and A are written into the workspace's buffers."""
         check_float_matrix("X", X, columns=self.spec.sizes[0])
         check_same_dtype("X", X, self.params.dtype)
-        ws = self._workspace(X) if buffered else None
         Zs: list[np.ndarray] = []
         As: list[np.ndarray] = [X]
-        for i, (W, b, act) in enumerate(
-            zip(self.params.W, self.params.b, self._activations, strict=True)
-        ):
-            Z = dense_forward(As[-1], W, b, out=None if ws is None else ws.Z[i])
-            Zs.append(Z)
-            As.append(act.forward(Z, out=None if ws is None else ws.A[i]))
+        for W, b, act in zip(self.params.W, self.params.b, self._activations, strict=True):
+            Zs.append(dense_forward(As[-1], W, b))
+            As.append(act.forward(Zs[-1]))
         return ForwardCache(tuple(Zs), tuple(As))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -112,13 +94,11 @@ class Network:
     def cost(self, cache: ForwardCache, Y: np.ndarray) -> float:
         """The cost of the forward pass `cache` against targets Y (n, n_L), per the spec's loss.
 
-        Cross-entropy is computed from the logits Z(L) through log-softmax (finite for any
-        logits), which equals -(1/d) sum Y log A(L) wherever that is finite.
+        MSE: C = 1/(2d) sum (A(L) - Y)^2, d = n, 1 or n n_L by the reduction. Cross-entropy is
+        computed from the logits Z(L) through log-softmax (finite for any logits), which equals
+        C = -(1/d) sum Y log A(L) wherever that is finite.
         """
         self._check_targets(cache, Y)
-        return self._cost(cache, Y)
-
-    def _cost(self, cache: ForwardCache, Y: np.ndarray) -> float:
         if self._fused_softmax_ce:
             return softmax_cross_entropy(cache.Z[-1], Y, self.spec.reduction)
         return self._loss.fn(cache.output, Y, self.spec.reduction)
@@ -132,27 +112,11 @@ class Network:
         Shapes (n, n_L).
         """
         self._check_targets(cache, Y)
-        return self._cost_gradient(cache, Y, keep_dA=True)
-
-    def _cost_gradient(
-        self, cache: ForwardCache, Y: np.ndarray, keep_dA: bool
-    ) -> tuple[np.ndarray | None, np.ndarray]:
-        """`cost_gradient`; without `keep_dA`, dA(L) may be dropped (None) or overwritten."""
-        Z, A = cache.Z[-1], cache.output
-        if self._fused_softmax_ce:
-            dZ = softmax_cross_entropy_grad(A, Y, self.spec.reduction)
-            return (self._loss.grad(A, Y, self.spec.reduction) if keep_dA else None), dZ
+        A = cache.output
         dA = self._loss.grad(A, Y, self.spec.reduction)
-        return dA, self._activations[-1].backward(dA, Z, A, overwrite=not keep_dA)
-
-    def _objective_gradient(
-        self, cache: ForwardCache, Y: np.ndarray, objective: str, keep_dA: bool
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """(dA(L), dZ(L)) of the training objective: the cost's (`cost_gradient`, targets already
-        checked), or ones for the summed output, whose dZ(L) `backprop` derives."""
-        if objective == "cost":
-            return self._cost_gradient(cache, Y, keep_dA)
-        return np.ones_like(cache.output), None
+        if self._fused_softmax_ce:
+            return dA, softmax_cross_entropy_grad(A, Y, self.spec.reduction)
+        return dA, self._activations[-1].backward(dA, cache.Z[-1], A)
 
     def backprop(
         self, cache: ForwardCache, dA_L: np.ndarray, dZ_L: np.ndarray | None = None
@@ -160,68 +124,62 @@ class Network:
         """Backpropagate an output gradient dA(L) = dC/dA(L) (n, n_L) through the network.
 
         dZ(L) = f_L'(Z(L)) applied to dA(L), unless given; then for l = L..1:
-        dW(l) = dZ(l)^T A(l-1), db(l) = column sums of dZ(l), dA(l-1) = dZ(l) W(l), and
-        dZ(l-1) = f_{l-1}'(Z(l-1)) applied to dA(l-1). With dA(L) = ones this gives the
-        derivatives of the summed network output itself (T4's dL/dw).
+            dW(l) = dZ(l)^T A(l-1)            (n_l, n_{l-1})
+            db(l) = sum over rows of dZ(l)    (n_l,)
+            dA(l-1) = dZ(l) W(l)              (n, n_{l-1})
+            dZ(l-1) = f_{l-1}'(Z(l-1)) applied to dA(l-1)
+        dA(0), the input's gradient, is computed by `dense_backward` and dropped. With
+        dA(L) = ones this gives the derivatives of the summed network output itself (T4's dL/dw).
         Returns the gradients (shaped like the parameters) and every layer's dA, dZ, f'(Z).
         """
         if not isinstance(dA_L, np.ndarray) or dA_L.shape != cache.output.shape:
             shape = getattr(dA_L, "shape", type(dA_L).__name__)
             raise ShapeError(f"dA_L must have the output's shape {cache.output.shape}, got {shape}")
-        dWs, dbs, dAs, dZs = self._backprop(cache, dA_L, dZ_L, keep_deltas=True)
+        L, acts = self.spec.depth, self._activations
+        dA: list = [None] * L
+        dZ: list = [None] * L
+        dW: list = [None] * L
+        db: list = [None] * L
+        dA[-1] = dA_L
+        dZ[-1] = acts[-1].backward(dA_L, cache.Z[-1], cache.A[-1]) if dZ_L is None else dZ_L
+        for i in reversed(range(L)):  # layer l = i + 1; cache.A[i] is A(l-1)
+            dW[i], db[i], dA_prev = dense_backward(
+                dZ[i], cache.A[i], self.params.W[i], self.spec.bias
+            )
+            if i > 0:  # at layer 1, dA_prev is dA(0), the input's gradient: not kept
+                dA[i - 1] = dA_prev
+                dZ[i - 1] = acts[i - 1].backward(dA_prev, cache.Z[i - 1], cache.A[i])
         aprime = tuple(
             None if a.grad is None else a.grad(Z, A)
-            for a, Z, A in zip(self._activations, cache.Z, cache.A[1:], strict=True)
+            for a, Z, A in zip(acts, cache.Z, cache.A[1:], strict=True)
         )
-        return Gradients._adopt(dWs, dbs), Deltas(tuple(dAs), tuple(dZs), aprime)
-
-    def _backprop(
-        self,
-        cache: ForwardCache,
-        dA_L: np.ndarray,
-        dZ_L: np.ndarray | None,
-        keep_deltas: bool,
-        buffered: bool = False,
-    ) -> tuple[list, list, list, list]:
-        """The recursion of `backprop`, as lists dW, db, dA, dZ (layer 1 first).
-
-        Without `keep_deltas` each hidden dZ(l) is written over dA(l), whose memory is freshly
-        made by the product dZ(l+1) W(l+1) and not needed after: one pass and no allocation
-        less per layer; when `buffered`, dA(l) is written into the workspace's buffer. dA(0),
-        the input's gradient, is never computed.
-        """
-        ws = self._ws if buffered else None
-        L = self.spec.depth
-        acts = self._activations
-        dAs: list[np.ndarray] = [np.empty(0)] * L
-        dZs: list[np.ndarray] = [np.empty(0)] * L
-        dWs: list[np.ndarray] = [np.empty(0)] * L
-        dbs: list[np.ndarray | None] = [None] * L
-        dAs[-1] = dA_L
-        dZs[-1] = acts[-1].backward(dA_L, cache.Z[-1], cache.A[-1]) if dZ_L is None else dZ_L
-        for i in reversed(range(L)):
-            dWs[i], dbs[i], dA_prev = dense_backward(
-                dZs[i],
-                cache.A[i],
-                self.params.W[i],
-                self.spec.bias,
-                need_dA_prev=i > 0,
-                out_dA_prev=None if ws is None or i == 0 else ws.dA[i - 1],
-            )
-            if i > 0:
-                dAs[i - 1] = dA_prev
-                dZs[i - 1] = acts[i - 1].backward(
-                    dA_prev, cache.Z[i - 1], cache.A[i], overwrite=not keep_deltas
-                )
-        return dWs, dbs, dAs, dZs
+        return Gradients.adopt(dW, db), Deltas(tuple(dA), tuple(dZ), aprime)
 
     def backward(self, cache: ForwardCache, Y: np.ndarray) -> Gradients:
         """Backpropagation of the cost: dW(l), db(l) for every layer, shaped like the parameters.
 
-        See `cost_gradient` for dZ(L) and `backprop` for the recursion.
+        See `cost_gradient` for dA(L), dZ(L) and `backprop` for the recursion.
         """
-        dWs, dbs, _, _ = self._backprop(cache, *self.cost_gradient(cache, Y), keep_deltas=False)
-        return Gradients._adopt(dWs, dbs)
+        return self.backprop(cache, *self.cost_gradient(cache, Y))[0]
+
+    def forward_backward(
+        self, X: np.ndarray, Y: np.ndarray, *, objective: str = "cost"
+    ) -> tuple[ForwardCache, float, Gradients, Deltas]:
+        """One forward pass of X (n, n_0), its cost against Y (n, n_L), and backpropagation.
+
+        objective "cost" differentiates the cost (`cost_gradient`); "output" differentiates the
+        summed network output, dA(L) = ones (T4's dL/dw). Returns (cache, cost, gradients,
+        deltas), the same as `reference.TorchMLP.forward_backward`.
+        """
+        check_objective(objective)
+        cache = self.forward(X)
+        cost = self.cost(cache, Y)
+        if objective == "cost":
+            dA_L, dZ_L = self.cost_gradient(cache, Y)
+        else:
+            dA_L, dZ_L = np.ones_like(cache.output), None
+        grads, deltas = self.backprop(cache, dA_L, dZ_L)
+        return cache, cost, grads, deltas
 
     # -- update --------------------------------------------------------------------------------
     def step(
@@ -254,66 +212,30 @@ class Network:
     def _replace_params(self, lr: float, W: list, b: list) -> Params:
         """Make the new `Params` current, unless a step to them diverged (NaN or Inf)."""
         try:
-            new = Params._adopt(W, b)
+            new = Params.adopt(W, b)
         except MLPInputError as err:
             raise MLPInputError(f"step with lr={lr} diverged: {err}") from None
         self.params = new
         return new
 
+    # -- training ------------------------------------------------------------------------------
     def train_step(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
         """One full-batch step: forward, cost, backward, update. Returns the cost before it.
 
-        The same arithmetic as `step(lr, backward(forward(X), Y))`, done the way T3 does it:
-        Z, A and dA are written into work buffers allocated once per batch shape and reused
-        on every step, and each update is written over its gradient's fresh memory,
-        dW <- dW * (-lr) + W (the same rounding as W - lr dW), which then becomes the new,
-        immutable parameter. Nothing it writes into is ever seen by the caller.
+        The result of `step(lr, backward(forward(X), Y))`, bit for bit, computed by
+        `scratch.fast` with work buffers reused from step to step.
         """
-        return self._fast_step(X, Y, check_learning_rate(lr), "cost", False, False)[0]
+        return self._fast_step(X, Y, check_learning_rate(lr))[0]
 
     def _fast_step(
-        self,
-        X: np.ndarray,
-        Y: np.ndarray,
-        lr: float,
-        objective: str,
-        maximize: bool,
-        freeze_biases: bool,
+        self, X: np.ndarray, Y: np.ndarray, lr: float, **options: str | bool
     ) -> tuple[float, np.ndarray]:
-        """`train_step` with the options of `train`: (cost, a copy of the output)."""
-        cache = self._forward(X, buffered=True)
-        self._check_targets(cache, Y)
-        cost = self._cost(cache, Y)
-        dA_L, dZ_L = self._objective_gradient(cache, Y, objective, keep_dA=False)
-        dWs, dbs, _, _ = self._backprop(cache, dA_L, dZ_L, keep_deltas=False, buffered=True)
-        scale = lr if maximize else -lr  # new = old + scale * gradient, in the gradient's memory
-        for new, old in zip(dWs, self.params.W, strict=True):
-            np.multiply(new, scale, out=new)
-            new += old
-        for i, (new, old) in enumerate(zip(dbs, self.params.b, strict=True)):
-            if new is not None:
-                if freeze_biases:
-                    dbs[i] = old
-                else:
-                    np.multiply(new, scale, out=new)
-                    new += old
-        output = cache.output.copy()
-        self._replace_params(lr, dWs, dbs)
+        """One step by `scratch.fast` (options as `train`): (cost, a copy of the output)."""
+        if self._fast is None:
+            self._fast = FastPath(self.spec)
+        cost, output, W, b = self._fast.step(self.params, X, Y, lr, **options)
+        self._replace_params(lr, W, b)
         return cost, output
-
-    def _workspace(self, X: np.ndarray) -> _Workspace:
-        """The work buffers for X's batch size and dtype, made on first use and then kept."""
-        key = (X.shape[0], X.dtype)
-        if self._ws is None or self._ws.key != key:
-            n, dtype = key
-            widths = self.spec.sizes[1:]
-            self._ws = _Workspace(
-                key,
-                [np.empty((n, k), dtype) for k in widths],
-                [np.empty((n, k), dtype) for k in widths],
-                [np.empty((n, k), dtype) for k in widths[:-1]],
-            )
-        return self._ws
 
     def train(
         self,
@@ -334,26 +256,24 @@ class Network:
         parameters, forward cache, gradients, deltas and updated parameters.
         objective "cost" (the default) differentiates the cost; "output" differentiates the
         summed network output; `maximize` and `freeze_biases` are passed to `step` (T4's scalar
-        chain uses all three).
+        chain uses all three). Without `record`, each step runs through `scratch.fast` (the same
+        values, bit for bit, without keeping the intermediates).
         """
         check_count("steps", steps, minimum=1)
         lr = check_learning_rate(lr)
         check_objective(objective)
+        options = {"maximize": maximize, "freeze_biases": freeze_biases}
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
         for t in range(steps):
-            if not record:  # nothing is kept but the cost and output: the buffered path
-                costs[t], output = self._fast_step(X, Y, lr, objective, maximize, freeze_biases)
+            if not record:
+                costs[t], output = self._fast_step(X, Y, lr, objective=objective, **options)
                 outputs.append(output)
                 continue
             before = self.params
-            cache = self.forward(X)
-            costs[t] = self.cost(cache, Y)
+            cache, costs[t], grads, deltas = self.forward_backward(X, Y, objective=objective)
             outputs.append(cache.output)
-            grads, deltas = self.backprop(
-                cache, *self._objective_gradient(cache, Y, objective, keep_dA=True)
-            )
-            after = self.step(lr, grads, maximize=maximize, freeze_biases=freeze_biases)
+            after = self.step(lr, grads, **options)
             records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
         return History(costs, np.stack(outputs), tuple(records))

@@ -9,7 +9,8 @@ Internal layout (the same as `torch.nn.Linear`):
 Python index i holds the tutorials' layer l = i + 1 (layer 1 is the first hidden layer). Every
 tutorial's own layout is converted at the boundary by `scratch.layouts`. Arrays are copied on
 construction and made read-only, so a `Params` never changes after it is made: a gradient step
-builds a new one. Not for: any math.
+builds a new one, through `Params.adopt`, which freezes the step's fresh arrays without copying
+them. Not for: any math.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _by_name(
     return out
 
 
-def _frozen(cls, wname: str, W: list, bname: str, b: list):
+def _frozen(cls, wname: str, W: Sequence, bname: str, b: Sequence):
     """An instance of `cls` holding W and b as they are, made read-only."""
     for x in (*W, *b):
         if x is not None:
@@ -107,10 +108,14 @@ class Params:
         object.__setattr__(self, "b", bs)
 
     @classmethod
-    def _adopt(cls, W: list[np.ndarray], b: list[np.ndarray | None]) -> Params:
-        """Trusted construction from arrays `scratch` has just computed from valid `Params`
-        (shapes and dtype already right): no copy, the arrays are only frozen. NaN or Inf (a
-        step that diverged) is still rejected, naming the array."""
+    def adopt(cls, W: Sequence[np.ndarray], b: Sequence[np.ndarray | None]) -> Params:
+        """Take arrays just computed from valid `Params` as they are: no copy, no shape checks.
+
+        W[i] (n_out, n_in) and b[i] (n_out,) or all None, of one dtype, as a gradient step makes
+        them. The arrays are made read-only in place, so the caller must not keep writing into
+        them. NaN or Inf (a step that diverged) is still rejected with `MLPInputError`, naming
+        the array (e.g. "W[1] contains NaN or Inf").
+        """
         for name, arrays in (("W", W), ("b", b)):
             for i, x in enumerate(arrays):
                 if x is not None and not all_finite(x):
@@ -156,8 +161,14 @@ class Gradients:
         object.__setattr__(self, "db", dbs)
 
     @classmethod
-    def _adopt(cls, dW: list[np.ndarray], db: list[np.ndarray | None]) -> Gradients:
-        """Trusted construction from arrays `scratch` has just computed: frozen, not copied."""
+    def adopt(cls, dW: Sequence[np.ndarray], db: Sequence[np.ndarray | None]) -> Gradients:
+        """Take arrays just computed by backpropagation as they are: no copy, no checks.
+
+        dW[i] (n_out, n_in) and db[i] (n_out,) or all None, shaped like the `Params` they came
+        from. The arrays are made read-only in place. Unlike the constructor, NaN or Inf is
+        let through: a gradient that overflowed is reported by the step it would take
+        (`Params.adopt` names the parameter that diverged).
+        """
         return _frozen(cls, "dW", dW, "db", db)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ class Perceptron:
 
     After `fit`: `w_` (d,) weights, `b_` bias, `errors_` misclassifications per epoch,
     `updates_` one row per visited sample: (epoch, index, prediction, y - prediction, w..., b)
-    with w and b *after* that sample's update, shape (visits, 4 + d); `converged_` is True when
+    with w and b *after* that sample's update, shape (visits, 5 + d); `converged_` is True when
     an epoch made no error (the rule then stops).
     """
 
@@ -76,3 +76,22 @@ class Perceptron:
         """step(X w + b) for X (n, d): an (n,) array of 0.0 and 1.0."""
         check_float_matrix("X", X, columns=self.w_.shape[0])
         return step((X @ self.w_ + self.b_)[:, None])[:, 0]
+
+
+def epoch_tensors(updates: np.ndarray) -> dict[int, dict[str, np.ndarray]]:
+    """Split `Perceptron.updates_` (visits, 5 + d), columns (epoch, index, prediction, error,
+    w..., b), into each epoch's tensors, for k visits in that epoch: prediction (k, 1), error
+    (k, 1), w (k, d) and b (k, 1) after each visit, and errors (1, 1), the misclassified count.
+    The same layout serves the reference's twin (`reference.perceptron.perceptron_updates`)."""
+    d = updates.shape[1] - 5
+    out: dict[int, dict[str, np.ndarray]] = {}
+    for epoch in np.unique(updates[:, 0]).astype(int):
+        U = updates[updates[:, 0] == epoch]
+        out[int(epoch)] = {
+            "prediction": U[:, 2:3],
+            "error": U[:, 3:4],
+            "w": U[:, 4 : 4 + d],
+            "b": U[:, 4 + d : 5 + d],
+            "errors": np.array([[np.count_nonzero(U[:, 3])]], dtype=np.float64),
+        }
+    return out

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scratch.layouts import named_in_layout
 from scratch.params import Gradients, Params
 
 
@@ -79,6 +80,20 @@ class StepRecord:
     grads: Gradients
     after: Params
     deltas: Deltas
+
+    def arrays(self, layout: str = "t1") -> dict[str, np.ndarray]:
+        """Every tensor of the step by tutorial name, in the order they are computed: Z1, A1,
+        ..., ZL, AL; cost (1, 1); dA1, dZ1, aprime1, ...; dW1, db1, ...; W1_after, b1_after, ...
+
+        Z, A and the deltas are batch-first (n, n_l); gradients and updated parameters are in
+        `layout` ("t1", the internal layout, or "t2", "t3": see `scratch.layouts`).
+        """
+        out: dict[str, np.ndarray] = dict(self.cache.arrays())
+        out["cost"] = np.array([[self.cost]])
+        out.update(self.deltas.arrays())
+        out.update(named_in_layout(layout, self.grads.dW, self.grads.db, w_name="dW", b_name="db"))
+        out.update(named_in_layout(layout, self.after.W, self.after.b, suffix="_after"))
+        return out
 
 
 @dataclass(frozen=True)

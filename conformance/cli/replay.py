@@ -12,13 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from conformance.golden.cases import Case
-from conformance.golden.runner import (
-    literal_t2_recipe,
-    recipe_params,
-    step_tensors,
-    training_options,
-)
+from conformance.golden.runner import literal_t2_recipe, recipe_params, training_options
 from scratch import Network, Perceptron
+from scratch.layouts import named_in_layout
+from scratch.perceptron import epoch_tensors
 
 
 @dataclass(frozen=True)
@@ -63,8 +60,8 @@ class NetworkReplay:
             self.t - 1,
             ours.cost,
             ours.cache.output,
-            step_tensors(self.case, ours),
-            step_tensors(self.case, theirs),
+            ours.arrays(self.case.layout),
+            theirs.arrays(self.case.layout),
         )
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,23 +90,26 @@ def replay_perceptron(case: Case, eta: float, max_epochs: int) -> list[Perceptro
     w0 = np.array(p["w0"], dtype=np.float64)
     ours = Perceptron(eta, max_epochs).fit(X, y, w0, p["b0"]).updates_
     theirs = perceptron_updates(X, y, eta, max_epochs, w0, p["b0"])
-    d = X.shape[1]
+    twin = epoch_tensors(theirs)
     rows = []
-    for epoch in np.unique(ours[:, 0]).astype(int):
-        mine, twin = ours[ours[:, 0] == epoch], theirs[theirs[:, 0] == epoch]
-        diff = float(np.max(np.abs(mine - twin))) if mine.shape == twin.shape else float("inf")
-        last = mine[-1]
-        errors = int(np.count_nonzero(mine[:, 3]))
-        rows.append(PerceptronEpoch(int(epoch), errors, last[4 : 4 + d], float(last[4 + d]), diff))
+    for epoch, mine in epoch_tensors(ours).items():
+        same = epoch in twin and all(mine[k].shape == twin[epoch][k].shape for k in mine)
+        diff = (
+            max(float(np.max(np.abs(mine[k] - twin[epoch][k]))) for k in mine)
+            if same
+            else float("inf")
+        )
+        errors = int(mine["errors"][0, 0])
+        rows.append(PerceptronEpoch(epoch, errors, mine["w"][-1], float(mine["b"][-1, 0]), diff))
     return rows
 
 
 def replay_init(case: Case) -> tuple[dict[str, np.ndarray], float]:
     """An init case's parameters by scratch (in the case's layout), and max |scratch - recipe|."""
-    from conformance.golden.runner import in_layout
-
     init = case.meta["init"]
-    ours = in_layout(case.layout, recipe_params(init["recipe"], init["sizes"], init["seed"]))
-    recipe = in_layout(case.layout, literal_t2_recipe(init["sizes"], init["seed"]))
+    params = recipe_params(init["recipe"], init["sizes"], init["seed"])
+    literal = literal_t2_recipe(init["sizes"], init["seed"])
+    ours = named_in_layout(case.layout, params.W, params.b)
+    recipe = named_in_layout(case.layout, literal.W, literal.b)
     diff = max(float(np.max(np.abs(a - recipe[name]))) for name, a in ours.items())
     return ours, diff

@@ -4,7 +4,8 @@ A case is a folder `data/<id>/` holding `case.json` (what the case is), and as i
 `params.csv` (initial parameters, in the case's layout), `data.csv` (X, Y, and Xq for a
 prediction query; the perceptron's X and y), `expected.csv` (the generated trajectory) and
 `transcribed.csv` (figures exactly as a tutorial prints them). Every problem raises
-`CaseFormatError` naming the file and, where there is one, the row and column.
+`CaseFormatError` naming the file and, where there is one, the row and column. `write_case`
+writes the inputs of a case (case.json, params.csv, data.csv) the same way.
 """
 
 from __future__ import annotations
@@ -19,75 +20,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from conformance.golden.tensors import CaseFormatError, frame_to_arrays, read_table
+from conformance.golden.schema import (
+    TENSOR_COLUMNS,
+    TRAJECTORY_COLUMNS,
+    TRANSCRIBED_COLUMNS,
+    read_meta,
+)
+from conformance.golden.tensors import (
+    CaseFormatError,
+    arrays_to_rows,
+    frame_to_arrays,
+    read_table,
+    write_rows,
+)
+from conformance.tolerances import half_unit
 from scratch import NetworkSpec, Params
 from scratch.errors import MLPInputError
-from scratch.layouts import from_t1, from_t2, from_t3
+from scratch.layouts import from_t1, from_t2, from_t3, named_in_layout
 
 DATA = Path(os.environ.get("MLP_CONFORMANCE_DATA", Path(__file__).resolve().parents[2] / "data"))
 """The golden cases: the repository's data/, or the folder named by $MLP_CONFORMANCE_DATA."""
 
-KINDS = ("network", "perceptron", "init")
-LAYOUTS = ("t1", "t2", "t3")
-
-TENSOR_COLUMNS = {"tensor": "str", "row": "int", "col": "int", "value": "float"}
-TRAJECTORY_COLUMNS = {"step": "int", **TENSOR_COLUMNS}
-TRANSCRIBED_COLUMNS = {
-    "check": "str",
-    "step": "int",
-    "tensor": "str",
-    "row": "int",
-    "col": "int",
-    "printed": "str",
-    "tolerance": "str",
-    "source": "str",
-}
-
-_KEYS = {
-    # key: (required, type) per kind; "source" and the rest are common
-    "common": {
-        "id": (True, str),
-        "kind": (True, str),
-        "source": (True, dict),
-        "description": (True, str),
-    },
-    "network": {
-        "layout": (True, str),
-        "network": (True, dict),
-        "training": (True, dict),
-        "record": (True, dict),
-        "query": (False, bool),
-        "init": (False, dict),
-    },
-    "perceptron": {"perceptron": (True, dict)},
-    "init": {"layout": (True, str), "init": (True, dict)},
-}
-_SUBKEYS = {
-    "source": {"tutorial": (True, str), "section": (True, str), "file": (True, str)},
-    "network": {
-        "sizes": (True, list),
-        "activations": (True, list),
-        "loss": (True, str),
-        "reduction": (True, str),
-        "bias": (True, bool),
-    },
-    "training": {
-        "lr": (True, (int, float)),
-        "steps": (True, int),
-        "objective": (True, str),
-        "maximize": (True, bool),
-        "freeze_biases": (False, bool),
-    },
-    "record": {"every_step": (True, list), "full_steps": (True, list)},
-    "init": {"recipe": (True, str), "sizes": (True, list), "seed": (True, int)},
-    "perceptron": {
-        "eta": (True, (int, float)),
-        "max_epochs": (True, int),
-        "w0": (True, list),
-        "b0": (True, (int, float)),
-    },
-}
-RECIPES = ("t2", "t4", "standard_normal")
+__all__ = [
+    "DATA",
+    "TRAJECTORY_COLUMNS",
+    "Case",
+    "CaseFormatError",
+    "case_dirs",
+    "load_all",
+    "load_case",
+    "params_from_layout",
+    "spec_from_meta",
+    "write_case",
+]
 
 
 @dataclass(frozen=True)
@@ -110,59 +75,6 @@ class Case:
     @property
     def layout(self) -> str:
         return self.meta.get("layout", "t1")
-
-
-def _check_keys(where: str, obj: dict, spec: dict[str, tuple[bool, Any]]) -> None:
-    for key, (required, kind) in spec.items():
-        if key not in obj:
-            if required:
-                raise CaseFormatError(f"{where}: missing key '{key}'")
-            continue
-        value = obj[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise CaseFormatError(f"{where}: key '{key}' must be {names}, got {value!r}")
-    unknown = sorted(set(obj) - set(spec))
-    if unknown:
-        raise CaseFormatError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(spec)}")
-
-
-def read_meta(path: Path) -> dict[str, Any]:
-    """Read and validate `case.json`: keys by kind, no unknown (misspelled) key."""
-    file = path / "case.json"
-    if not file.is_file():
-        raise CaseFormatError(f"{file}: file missing")
-    try:
-        meta = json.loads(file.read_text())
-    except json.JSONDecodeError as err:
-        raise CaseFormatError(f"{file}, line {err.lineno}, column {err.colno}: {err.msg}") from None
-    if not isinstance(meta, dict):
-        raise CaseFormatError(f"{file}: must hold a JSON object")
-    kind = meta.get("kind")
-    if kind not in KINDS:
-        raise CaseFormatError(f"{file}: key 'kind' must be one of {KINDS}, got {kind!r}")
-    _check_keys(str(file), meta, {**_KEYS["common"], **_KEYS[kind]})
-    for key, spec in _SUBKEYS.items():
-        if key in meta:
-            _check_keys(f"{file}, key '{key}'", meta[key], spec)
-    if meta["id"] != path.name:
-        raise CaseFormatError(f"{file}: id {meta['id']!r} must equal the folder name {path.name!r}")
-    if "layout" in meta and meta["layout"] not in LAYOUTS:
-        raise CaseFormatError(f"{file}: layout must be one of {LAYOUTS}, got {meta['layout']!r}")
-    if "init" in meta and meta["init"]["recipe"] not in RECIPES:
-        raise CaseFormatError(f"{file}: init recipe must be one of {RECIPES}")
-    if kind == "network":
-        training = meta["training"]
-        if training["objective"] not in ("cost", "output"):
-            raise CaseFormatError(f"{file}: training.objective must be 'cost' or 'output'")
-        steps = training["steps"]
-        bad = [
-            s for s in meta["record"]["full_steps"] if not isinstance(s, int) or not 0 <= s < steps
-        ]
-        if bad:
-            raise CaseFormatError(f"{file}: record.full_steps {bad} are not steps 0..{steps - 1}")
-    return meta
 
 
 def params_from_layout(
@@ -195,15 +107,15 @@ def _check_transcribed(file: Path, frame: pd.DataFrame) -> pd.DataFrame:
         try:
             figure = Decimal(printed)
             tol = Decimal(tolerance)
+            rule = half_unit(printed)
         except InvalidOperation:
             raise CaseFormatError(
                 f"{file}, row {i + 2}, column 'printed' or 'tolerance': not a decimal number"
             ) from None
-        half_unit = Decimal(5).scaleb(figure.as_tuple().exponent - 1)
-        if tol != half_unit:
+        if tol != rule:
             raise CaseFormatError(
                 f"{file}, row {i + 2}, column 'tolerance': {tolerance} is not half a unit in the "
-                f"last printed place of {printed} ({half_unit})"
+                f"last printed place of {printed} ({rule})"
             )
         values.append(float(figure))
         tolerances.append(float(tol))
@@ -267,3 +179,26 @@ def case_dirs(root: Path = DATA) -> list[Path]:
 def load_all(root: Path = DATA) -> list[Case]:
     """Every case under `root`, validated."""
     return [load_case(p) for p in case_dirs(root)]
+
+
+def write_case(
+    folder: Path,
+    meta: dict[str, Any],
+    params: Params | None = None,
+    data: dict[str, np.ndarray] | None = None,
+) -> Path:
+    """Write a case's inputs into `folder` (made if missing): case.json (`meta`, validated by
+    reading it back), params.csv (`params` in the case's layout) and data.csv (`data`, arrays
+    by name: X, Y, ...). Its expected values are written by `python -m conformance.golden
+    regenerate`. Returns the folder."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
+    read_meta(folder)
+    header = list(TENSOR_COLUMNS)
+    if params is not None:
+        arrays = named_in_layout(meta.get("layout", "t1"), params.W, params.b)
+        write_rows(folder / "params.csv", header, arrays_to_rows(arrays))
+    if data is not None:
+        write_rows(folder / "data.csv", header, arrays_to_rows(data))
+    return folder

@@ -1,57 +1,56 @@
 """The checks the golden tests make, as functions, so that tests on tampered copies of `data/`
-can run exactly the same code.
+and the command line run exactly the same code.
+
+`StepTensors` holds what an implementation computed, by (step, tensor), and answers look-ups by
+cell; `check_figure` holds one printed figure against it, `check_tensor` one tensor's generated
+values against a comparison report.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from conformance.golden.cases import Case
-from conformance.golden.report import KEYS, compare_frames, format_report
+from conformance.golden.comparison import format_report
+from conformance.golden.tensors import trajectory_arrays
 
 
-class Indexed:
-    """A trajectory frame with O(1) look-ups by cell, and its comparison with a case's expected
-    values (each built once, on first use)."""
+class StepTensors:
+    """Tensors by (step, name): 2-D arrays, or 1-D vectors (t1 biases) whose cell (row, 0) is
+    element `row`. Filled from a trajectory frame (`from_frame`) or step by step (`add`)."""
 
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-        self._cells: dict[tuple, float] | None = None
-        self._report: tuple[pd.DataFrame, pd.DataFrame] | None = None
+    def __init__(self, tensors: dict[tuple[int, str], np.ndarray] | None = None):
+        self.tensors: dict[tuple[int, str], np.ndarray] = dict(tensors or {})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, name: str = "trajectory") -> StepTensors:
+        """From a golden-format frame (step, tensor, row, col, value)."""
+        return cls(trajectory_arrays(Path(name), frame))
+
+    def add(self, step: int, tensors: dict[str, np.ndarray]) -> None:
+        """Add every tensor of one step, by name."""
+        for name, A in tensors.items():
+            self.tensors[(step, name)] = np.asarray(A)
 
     def cell(self, step: int, tensor: str, row: int, col: int) -> float:
-        """One value; KeyError naming the cell when the trajectory does not record it."""
-        if self._cells is None:
-            keys = zip(*(self.frame[k].tolist() for k in KEYS), strict=True)
-            self._cells = dict(zip(keys, self.frame["value"].tolist(), strict=True))
-        try:
-            return self._cells[step, tensor, row, col]
-        except KeyError:
-            raise KeyError(f"step {step} {tensor}[{row},{col}] is not recorded") from None
-
-    def report(self, expected: pd.DataFrame) -> pd.DataFrame:
-        """`compare_frames(this trajectory, expected)`, computed once and kept."""
-        if self._report is None or self._report[0] is not expected:
-            self._report = (expected, compare_frames(self.frame, expected))
-        return self._report[1]
+        """One value; KeyError naming the cell when it was not computed."""
+        A = self.tensors.get((step, tensor))
+        if A is None or row >= A.shape[0] or (A.ndim == 2 and col >= A.shape[1]):
+            raise KeyError(f"step {step} {tensor}[{row},{col}] is not recorded")
+        return float(A[row] if A.ndim == 1 else A[row, col])
 
 
-class Cells(Protocol):
-    """Whatever answers `cell(step, tensor, row, col)`, raising KeyError for a missing cell."""
-
-    def cell(self, step: int, tensor: str, row: int, col: int) -> float: ...
-
-
-def check_figure(case: Case, figure: pd.Series, computed: Cells, subject: str) -> None:
+def check_figure(case: Case, figure: pd.Series, computed: StepTensors, subject: str) -> None:
     """Assert one transcribed figure: |computed - printed| <= half a unit in its last place."""
     cell = f"{figure['tensor']}[{figure['row']},{figure['col']}]"
     where = f"{figure['check']} (step {figure['step']} {cell})"
     try:
         value = computed.cell(figure["step"], figure["tensor"], figure["row"], figure["col"])
     except KeyError as err:
-        raise AssertionError(f"{case.id}: {where}: {err} by {subject}") from None
+        raise AssertionError(f"{case.id}: {where}: {err.args[0]} by {subject}") from None
     if not abs(value - figure["value"]) <= figure["tol"]:
         raise AssertionError(
             f"{where}: {subject} gives {value!r} but the tutorial prints {figure['printed']} "
@@ -60,12 +59,12 @@ def check_figure(case: Case, figure: pd.Series, computed: Cells, subject: str) -
         )
 
 
-def check_tensor(case: Case, tensor: str, computed: Indexed, subject: str) -> None:
-    """Assert that `computed` matches the case's expected values of `tensor` at every step."""
-    report = computed.report(case.expected)
+def check_tensor(case: Case, tensor: str, report: pd.DataFrame, subject: str) -> None:
+    """Assert that every step of `tensor` agrees in `report`, the `compare_frames` of an
+    implementation's trajectory against the case's expected values."""
     report = report[report["tensor"] == tensor]
     if report.empty or not report["ok"].all():
         raise AssertionError(format_report(f"{case.id}/{tensor} by {subject}", report))
 
 
-__all__ = ["Cells", "Indexed", "check_figure", "check_tensor"]
+__all__ = ["StepTensors", "check_figure", "check_tensor"]

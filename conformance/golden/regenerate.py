@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from conformance.golden.cases import DATA, TRAJECTORY_COLUMNS, case_dirs, load_case
-from conformance.golden.report import KEYS, compare_frames, format_report
+from conformance.golden.comparison import KEYS, compare_frames, format_report, with_rest
 from conformance.golden.runner import IMPLEMENTATIONS, trajectory
 from conformance.golden.tensors import format_value, write_rows
 
@@ -32,6 +32,7 @@ def changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def describe(case_id: str, diff: pd.DataFrame, limit: int = 20) -> str:
+    """The first `limit` changed cells, old -> new, one line each."""
     lines = []
     for r in diff.head(limit).itertuples():
         where = f"{case_id} step {r.step} {r.tensor}[{r.row},{r.col}]"
@@ -45,9 +46,7 @@ def describe(case_id: str, diff: pd.DataFrame, limit: int = 20) -> str:
                 f"  {where}: {format_value(r.value_old)} -> {format_value(r.value_new)} "
                 f"(abs {delta:.3e})"
             )
-    if len(diff) > limit:
-        lines.append(f"  ... and {len(diff) - limit} more")
-    return "\n".join(lines)
+    return "\n".join(with_rest(lines, len(diff), indent="  "))
 
 
 def regenerate_case(path: Path, force: bool, dry_run: bool) -> bool:

@@ -14,8 +14,8 @@ import pandas as pd
 from conformance.golden.cases import Case
 from conformance.golden.tensors import arrays_to_rows
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
-from scratch.layouts import to_t1, to_t2, to_t3
-from scratch.trace import StepRecord
+from scratch.layouts import named_in_layout
+from scratch.perceptron import epoch_tensors
 
 IMPLEMENTATIONS = {
     "network": ("scratch", "reference"),
@@ -23,28 +23,6 @@ IMPLEMENTATIONS = {
     "init": ("scratch", "recipe"),
 }
 COLUMNS = ["step", "tensor", "row", "col", "value"]
-
-
-def in_layout(layout: str, params: Params, w: str = "W", b: str = "b", suffix: str = "") -> dict:
-    """Parameter-shaped arrays in a tutorial layout, named like W1, b1 (+ suffix)."""
-    W, B = {"t1": to_t1, "t2": to_t2, "t3": to_t3}[layout](params)
-    out = {}
-    for l, Wl in enumerate(W, start=1):
-        out[f"{w}{l}{suffix}"] = Wl
-        if B is not None:
-            out[f"{b}{l}{suffix}"] = B[l - 1]
-    return out
-
-
-def step_tensors(case: Case, record: StepRecord) -> dict[str, np.ndarray]:
-    """Everything a network case records at a full step, in order of computation."""
-    out: dict[str, np.ndarray] = dict(record.cache.arrays())
-    out["cost"] = np.array([[record.cost]])
-    out.update(record.deltas.arrays())
-    grads = Params(record.grads.dW, None if record.grads.db[0] is None else record.grads.db)
-    out.update(in_layout(case.layout, grads, "dW", "db"))
-    out.update(in_layout(case.layout, record.after, suffix="_after"))
-    return out
 
 
 def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
@@ -92,7 +70,7 @@ def _network(case: Case, implementation: str) -> pd.DataFrame:
     while step < t["steps"]:
         if step in full or not light:
             history = train(X, Y, t["lr"], 1, record=True, **options)
-            tensors = step_tensors(case, history.records[0])
+            tensors = history.records[0].arrays(case.layout)
             names = tensors if step in full else every
             rows += arrays_to_rows({name: tensors[name] for name in names}, step)
             step += 1
@@ -121,17 +99,8 @@ def _perceptron(case: Case, implementation: str) -> pd.DataFrame:
 
         updates = perceptron_updates(X, y, p["eta"], p["max_epochs"], w0, p["b0"])
     rows: list[list[object]] = []
-    d = X.shape[1]
-    for epoch in np.unique(updates[:, 0]).astype(int):
-        U = updates[updates[:, 0] == epoch]
-        tensors = {
-            "prediction": U[:, 2:3],
-            "error": U[:, 3:4],
-            "w": U[:, 4 : 4 + d],
-            "b": U[:, 4 + d : 5 + d],
-            "errors": np.array([[np.count_nonzero(U[:, 3])]]),
-        }
-        rows += arrays_to_rows(tensors, int(epoch))
+    for epoch, tensors in epoch_tensors(updates).items():
+        rows += arrays_to_rows(tensors, epoch)
     return _rows_frame(rows)
 
 
@@ -160,7 +129,7 @@ def _init(case: Case, implementation: str) -> pd.DataFrame:
         params = recipe_params(init["recipe"], init["sizes"], init["seed"])
     else:
         params = literal_t2_recipe(init["sizes"], init["seed"])
-    return _rows_frame(arrays_to_rows(in_layout(case.layout, params), 0))
+    return _rows_frame(arrays_to_rows(named_in_layout(case.layout, params.W, params.b), 0))
 
 
 def trajectory(case: Case, implementation: str) -> pd.DataFrame:

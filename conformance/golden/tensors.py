@@ -84,19 +84,25 @@ def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> 
     return pd.DataFrame(out, index=raw.index)
 
 
-def frame_to_arrays(path: Path, frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Group a (tensor, row, col, value) frame into arrays, checking each is complete."""
-    arrays: dict[str, np.ndarray] = {}
-    for name, group in frame.groupby("tensor", sort=False):
-        rows, cols = group["row"].to_numpy(), group["col"].to_numpy()
-        if (rows < 0).any() or (cols < 0).any():
-            line = int(group.index[np.flatnonzero((rows < 0) | (cols < 0))[0]]) + 2
+def _grouped_arrays(path: Path, frame: pd.DataFrame, keys: list[str]) -> dict:
+    """Group a long frame by `keys` into arrays, checking each is complete: every (row, col)
+    of its shape (1 + max row, 1 + max col) present exactly once, none negative."""
+    rows, cols = frame["row"].to_numpy(), frame["col"].to_numpy()
+    values = frame["value"].to_numpy(dtype=np.float64)
+    arrays = {}
+    for key, index in frame.groupby(keys, sort=False).indices.items():
+        key = key if isinstance(key, tuple) else (key,)
+        name = str(key[-1])
+        r, c = rows[index], cols[index]
+        negative = np.flatnonzero((r < 0) | (c < 0))
+        if len(negative):
+            line = int(frame.index[index[negative[0]]]) + 2
             raise CaseFormatError(f"{path}, row {line}: negative row/col for tensor {name!r}")
-        shape = (int(rows.max()) + 1, int(cols.max()) + 1)
-        cells = rows * shape[1] + cols
+        shape = (int(r.max()) + 1, int(c.max()) + 1)
+        cells = r * shape[1] + c
         dup = pd.Series(cells).duplicated().to_numpy()
         if dup.any():
-            line = int(group.index[np.flatnonzero(dup)[0]]) + 2
+            line = int(frame.index[index[np.flatnonzero(dup)[0]]]) + 2
             raise CaseFormatError(f"{path}, row {line}: tensor {name!r} repeats a cell")
         if len(cells) != shape[0] * shape[1]:
             raise CaseFormatError(
@@ -104,9 +110,21 @@ def frame_to_arrays(path: Path, frame: pd.DataFrame) -> dict[str, np.ndarray]:
                 f"{shape[0] * shape[1]} cells; every (row, col) must be present"
             )
         A = np.empty(shape)
-        A.flat[cells] = group["value"].to_numpy()
-        arrays[str(name)] = A
+        A.flat[cells] = values[index]
+        arrays[(int(key[0]), name) if len(keys) == 2 else name] = A
     return arrays
+
+
+def frame_to_arrays(path: Path, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A (tensor, row, col, value) frame -> {tensor: array of shape (rows, cols)}, each complete;
+    `CaseFormatError` naming `path` and the row otherwise."""
+    return _grouped_arrays(path, frame, ["tensor"])
+
+
+def trajectory_arrays(path: Path, frame: pd.DataFrame) -> dict[tuple[int, str], np.ndarray]:
+    """A (step, tensor, row, col, value) frame -> {(step, tensor): array}, each complete: the one
+    conversion from the golden long format back to arrays."""
+    return _grouped_arrays(path, frame, ["step", "tensor"])
 
 
 def arrays_to_rows(arrays: dict[str, np.ndarray], step: int | None = None) -> list[list[object]]:

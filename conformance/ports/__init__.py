@@ -2,7 +2,27 @@
 
 `protocol` is the port side (standard library only, so that any Python port can use it),
 `request` builds what a port is sent, `runner` runs a port and grades its answer, `report`
-prints tables and JUnit XML. Shipped ports: `scratch_port`, `reference_port`, `pure_python`
-(no numpy, no torch); `mutants` is the catalogue of deliberately wrong ports. The protocol is
-documented in conformance/PORTS.md. Command line: `python -m conformance.ports --help`.
+prints tables and JUnit XML, `checking` runs a whole check: `conformance.ports.check(port,
+cases, ...)`, the function both command lines call. Shipped ports: `scratch_port`,
+`reference_port`, `pure_python` (no numpy, no torch); `mutants` is the catalogue of deliberately
+wrong ports. The protocol is documented in conformance/PORTS.md. Command line:
+`python -m conformance.ports --help`.
+
+Importing this package imports nothing heavy (a pure-Python port imports `protocol` through
+it); `check` is loaded on first use.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name == "check":
+        from conformance.ports.checking import check
+
+        return check
+    raise AttributeError(f"module 'conformance.ports' has no attribute {name!r}")
+
+
+__all__ = ["check"]

@@ -20,40 +20,21 @@ from pathlib import Path
 import numpy as np
 
 from conformance.golden.cases import DATA, load_all
+from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
+from conformance.ports.checking import add_check_arguments, check, select_cases
 from conformance.ports.mutants import MUTANTS
-from conformance.ports.report import case_detail, summary_table, write_junit
+from conformance.ports.report import write_junit
 from conformance.ports.runner import DEFAULT_TIMEOUT, CaseResult, grade, run_command, run_solver
 
 
-def check(port: str, cases, strict: bool, timeout: float) -> list[CaseResult]:
-    results = []
-    for case in cases:
-        result = grade(case, run_command(port, case, timeout), strict)
-        results.append(result)
-        if result.status in ("fail", "error"):
-            print(case_detail(result), flush=True)
-    return results
-
-
 def cmd_check(args) -> int:
-    cases = load_all(args.data)
-    if args.case:
-        known = {c.id for c in cases}
-        unknown = sorted(set(args.case) - known)
-        if unknown:
-            print(f"unknown case(s) {unknown}; known: {sorted(known)}", file=sys.stderr)
-            return 2
-        cases = [c for c in cases if c.id in args.case]
-    results = check(args.port, cases, args.strict, args.timeout)
-    print(summary_table(results))
-    if args.junit:
-        write_junit(args.junit, args.port, results)
-    bad = any(r.status in ("fail", "error") for r in results)
-    none = all(r.status == "unsupported" for r in results)
-    if none:
-        print("the port supports none of these cases", file=sys.stderr)
-    return 1 if bad or none else 0
+    try:
+        cases = select_cases(args.data, args.case)
+    except CaseFormatError as err:
+        print(err, file=sys.stderr)
+        return 2
+    return check(args.port, cases, strict=args.strict, timeout=args.timeout, junit=args.junit)
 
 
 def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:
@@ -101,11 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="check a port command against the golden cases")
-    c.add_argument("--port", required=True, help='the port command, e.g. "python my_port.py"')
-    c.add_argument("--case", action="append", help="only this case id (repeatable)")
-    c.add_argument("--strict", action="store_true", help="a value the port omits is a failure")
-    c.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case (60)")
-    c.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    add_check_arguments(c)
     c.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
     c.set_defaults(run=cmd_check)
     m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")

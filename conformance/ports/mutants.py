@@ -1,9 +1,12 @@
 """The mutant catalogue: ports that each carry one bug real backprop code has.
 
 Each mutant is the scratch port with one idea changed, patched in for as long as the mutant
-runs (and undone after). The suite must reject every one of them: `pytest conformance` asserts
-it, and `python -m conformance.ports mutants` prints the catalogue with the case that catches
-each and the detection rate. As a port command: `python -m conformance.ports.mutants NAME`.
+runs (and undone after). The bug is planted wherever scratch computes that idea: in the plain
+path (`scratch.network`, `scratch.dense`, `scratch.activations`, `scratch.losses`) and in its
+buffered twin `scratch.fast`, which the golden runner uses for the steps it records lightly.
+The suite must reject every one of them: `pytest conformance` asserts it, and
+`python -m conformance.ports mutants` prints the catalogue with the case that catches each and
+the detection rate. As a port command: `python -m conformance.ports.mutants NAME`.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from unittest import mock
 import numpy as np
 
 import scratch.activations as activations
+import scratch.fast as fast
 import scratch.losses as losses
 import scratch.network as network
 from conformance.golden import runner as golden_runner
 from conformance.ports import scratch_port
 from conformance.ports.protocol import serve
+from scratch.params import Gradients
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,35 @@ class Mutant:
             yield
 
 
-def _activation(name: str, **changes) -> Callable[[], contextlib.AbstractContextManager]:
+def _all(
+    *patches: Callable[[], contextlib.AbstractContextManager],
+) -> Callable[[], contextlib.AbstractContextManager]:
+    """Every patch at once."""
+
     def patch():
+        stack = contextlib.ExitStack()
+        for p in patches:
+            stack.enter_context(p())
+        return stack
+
+    return patch
+
+
+def _without(table: dict, name: str) -> Callable[[], contextlib.AbstractContextManager]:
+    """`table` without the entry `name`, for as long as the patch lasts."""
+    return lambda: mock.patch.dict(table, {k: v for k, v in table.items() if k != name}, clear=True)
+
+
+def _activation(name: str, **changes) -> Callable[[], contextlib.AbstractContextManager]:
+    """The activation `name` with `changes` (fn, grad); the fast path's in-place variants of it
+    are taken away, so that both paths run the changed functions."""
+
+    def registry():
         return mock.patch.dict(
             activations.ACTIVATIONS, {name: replace(activations.ACTIVATIONS[name], **changes)}
         )
 
-    return patch
+    return _all(registry, _without(fast._FORWARD_INTO, name), _without(fast._BACKWARD_INTO, name))
 
 
 def _mse(fn=None, grad=None) -> Callable[[], contextlib.AbstractContextManager]:
@@ -58,6 +85,22 @@ def _mse(fn=None, grad=None) -> Callable[[], contextlib.AbstractContextManager]:
 
 def _attr(target: str, new: object) -> Callable[[], contextlib.AbstractContextManager]:
     return lambda: mock.patch(target, new)
+
+
+def _dense_backward(bug: Callable) -> Callable[[], contextlib.AbstractContextManager]:
+    """`bug` as `scratch.dense.dense_backward` in the plain path and, with dA_prev written into
+    the work buffer, as `_dense_backward_into` in the fast path."""
+
+    def into(dZ, A_prev, W, has_bias, out):
+        dW, db, dA_prev = bug(dZ, A_prev, W, has_bias)
+        if out is not None:
+            np.copyto(out, dA_prev)
+        return dW, db, out
+
+    return _all(
+        _attr("scratch.network.dense_backward", bug),
+        _attr("scratch.fast._dense_backward_into", into),
+    )
 
 
 # -- the bugs ----------------------------------------------------------------------------------
@@ -80,26 +123,20 @@ def _step_with_sign_flipped(self, lr, grads, *, maximize=False, freeze_biases=Fa
     return _ORIGINAL_STEP(self, lr, grads, maximize=not maximize, freeze_biases=freeze_biases)
 
 
-def _step_bias_lr_doubled(self, lr, grads, *, maximize=False, freeze_biases=False):
-    from scratch.params import Params
-
-    new = _ORIGINAL_STEP(self, lr, grads, maximize=maximize, freeze_biases=freeze_biases)
-    if not self.spec.bias or freeze_biases:
-        return new
-    sign = 1 if maximize else -1
-    b = [
-        b_old + 2 * sign * lr * db for b_old, db in zip(self._before_step.b, grads.db, strict=True)
-    ]
-    self.params = Params(new.W, b)
-    return self.params
+def _step_into_with_sign_flipped(params, dW, db, lr, maximize, freeze_biases):
+    return _ORIGINAL_STEP_INTO(params, dW, db, lr, not maximize, freeze_biases)
 
 
-def _remember_params(step):
-    def wrapped(self, lr, grads, **kw):
-        self._before_step = self.params
-        return step(self, lr, grads, **kw)
+def _step_bias_lr_doubled(self, lr, grads, **kw):
+    doubled = [None if db is None else 2 * db for db in grads.db]  # b - lr (2 db)
+    return _ORIGINAL_STEP(self, lr, Gradients.adopt(grads.dW, doubled), **kw)
 
-    return wrapped
+
+def _step_into_bias_lr_doubled(params, dW, db, lr, maximize, freeze_biases):
+    for g in db:
+        if g is not None:
+            g *= 2  # the fast path's own fresh gradient, updated in place next
+    return _ORIGINAL_STEP_INTO(params, dW, db, lr, maximize, freeze_biases)
 
 
 def _train_cost_after_update(self, X, Y, lr, steps, **kw):
@@ -132,21 +169,23 @@ def _t2_erratum_grad(A, Y, reduction):
 
 def _ce_without_divisor():
     stack = contextlib.ExitStack()
-    stack.enter_context(
-        mock.patch.object(
-            network,
-            "softmax_cross_entropy",
-            lambda Z, Y, r: float(-(Y * losses.log_softmax(Z)).sum()),
+    for module in (network, fast):
+        stack.enter_context(
+            mock.patch.object(
+                module,
+                "softmax_cross_entropy",
+                lambda Z, Y, r: float(-(Y * losses.log_softmax(Z)).sum()),
+            )
         )
-    )
-    stack.enter_context(
-        mock.patch.object(network, "softmax_cross_entropy_grad", lambda P, Y, r: P - Y)
-    )
+        stack.enter_context(
+            mock.patch.object(module, "softmax_cross_entropy_grad", lambda P, Y, r: P - Y)
+        )
     return stack
 
 
 _ORIGINAL_DENSE_BACKWARD = network.dense_backward
 _ORIGINAL_STEP = network.Network.step
+_ORIGINAL_STEP_INTO = fast._step_into
 _ORIGINAL_TRAIN = network.Network.train
 
 
@@ -161,17 +200,17 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "W-where-WT-belongs",
             "the backward pass multiplies dZ by W^T where this layout needs W",
-            _attr("scratch.network.dense_backward", _dense_backward_transposed),
+            _dense_backward(_dense_backward_transposed),
         ),
         Mutant(
             "relu-grad-1-at-0",
             "relu'(0) = 1 (z >= 0) instead of the tutorials' 0",
-            _activation("relu", grad=lambda Z, A: (Z >= 0).astype(Z.dtype), vjp=None),
+            _activation("relu", grad=lambda Z, A: (Z >= 0).astype(Z.dtype)),
         ),
         Mutant(
             "db-not-summed",
             "the bias gradient is the first sample's dZ, not summed over the batch",
-            _attr("scratch.network.dense_backward", _dense_backward_first_row),
+            _dense_backward(_dense_backward_first_row),
         ),
         Mutant(
             "softmax-no-max-shift",
@@ -181,7 +220,10 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "update-plus",
             "the update adds the gradient: W + lr dW instead of W - lr dW",
-            _attr("scratch.network.Network.step", _step_with_sign_flipped),
+            _all(
+                _attr("scratch.network.Network.step", _step_with_sign_flipped),
+                _attr("scratch.fast._step_into", _step_into_with_sign_flipped),
+            ),
         ),
         Mutant(
             "cost-after-update",
@@ -214,7 +256,10 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "bias-lr-doubled",
             "the biases are updated with twice the learning rate",
-            _attr("scratch.network.Network.step", _remember_params(_step_bias_lr_doubled)),
+            _all(
+                _attr("scratch.network.Network.step", _step_bias_lr_doubled),
+                _attr("scratch.fast._step_into", _step_into_bias_lr_doubled),
+            ),
         ),
         Mutant(
             "float32",

@@ -1,12 +1,19 @@
-"""Build the request a port is sent for a golden case (see conformance/PORTS.md)."""
+"""The request a port is sent for a case (see conformance/PORTS.md), built from a golden case
+and read back into one; and the answer the shipped ports give by running a case with one of
+our implementations (`answer_with`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from conformance.golden.cases import Case
-from conformance.golden.runner import in_layout
-from conformance.ports.protocol import PROTOCOL_VERSION
+import numpy as np
+
+from conformance.golden.cases import Case, params_from_layout, spec_from_meta
+from conformance.golden.runner import trajectory
+from conformance.golden.tensors import trajectory_arrays
+from conformance.ports.protocol import PROTOCOL_VERSION, Trajectory
+from scratch.layouts import named_in_layout
 
 
 def build_request(case: Case) -> dict:
@@ -17,7 +24,8 @@ def build_request(case: Case) -> dict:
     """
     params = {}
     if case.params is not None:
-        for name, array in in_layout(case.layout, case.params).items():
+        arrays = named_in_layout(case.layout, case.params.W, case.params.b)
+        for name, array in arrays.items():
             params[name] = (array.reshape(-1, 1) if array.ndim == 1 else array).tolist()
     return {
         "protocol": PROTOCOL_VERSION,
@@ -29,10 +37,6 @@ def build_request(case: Case) -> dict:
 
 def case_from_request(request: dict) -> Case:
     """The inverse of `build_request`: a validated `Case` (without expected values)."""
-    import numpy as np
-
-    from conformance.golden.cases import params_from_layout, spec_from_meta
-
     meta = request["case"]
     spec = params = None
     if meta["kind"] == "network":
@@ -41,3 +45,11 @@ def case_from_request(request: dict) -> Case:
         params = params_from_layout(Path("request"), meta["layout"], arrays, spec.depth, spec.bias)
     data = {k: np.array(v, dtype=np.float64) for k, v in request["data"].items()}
     return Case(meta["id"], Path("request"), meta, spec, params, data)
+
+
+def answer_with(implementation: str, request: dict) -> Trajectory:
+    """Answer a request by running its case with `implementation` ("scratch" or "reference")
+    exactly as the golden tests do (`conformance.golden.runner.trajectory`)."""
+    case = case_from_request(request)
+    frame = trajectory(case, implementation)
+    return {key: A.tolist() for key, A in trajectory_arrays(Path(case.id), frame).items()}

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
-from conformance.golden.report import KEYS, compare_frames
+from conformance.golden.comparison import KEYS, compare_frames
 from conformance.golden.tensors import CaseFormatError, read_table
 from conformance.ports.protocol import UNSUPPORTED_EXIT, Trajectory, Unsupported, to_csv
 from conformance.ports.request import build_request

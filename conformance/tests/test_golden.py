@@ -12,21 +12,35 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conformance.golden.cases import load_all
-from conformance.golden.checks import Indexed, check_figure, check_tensor
+from conformance.golden.checks import StepTensors, check_figure, check_tensor
+from conformance.golden.comparison import compare_frames
 from conformance.golden.runner import IMPLEMENTATIONS, recipe_params, trajectory
+from conformance.golden.tensors import trajectory_arrays
 
 CASES = {case.id: case for case in load_all()}
 
 
 @functools.cache
-def computed(case_id: str, implementation: str) -> Indexed:
+def computed(case_id: str, implementation: str) -> pd.DataFrame:
+    """The case's trajectory by an implementation, or the golden file's own values."""
     case = CASES[case_id]
     if implementation == "golden-file":
-        return Indexed(case.expected)
-    return Indexed(trajectory(case, implementation))
+        return case.expected
+    return trajectory(case, implementation)
+
+
+@functools.cache
+def cells(case_id: str, implementation: str) -> StepTensors:
+    return StepTensors.from_frame(computed(case_id, implementation), f"{case_id} {implementation}")
+
+
+@functools.cache
+def report(case_id: str, implementation: str) -> pd.DataFrame:
+    return compare_frames(computed(case_id, implementation), CASES[case_id].expected)
 
 
 GENERATED = [
@@ -55,13 +69,13 @@ def test_every_case_has_generated_values():
 @pytest.mark.parametrize(("case_id", "tensor", "implementation"), GENERATED)
 def test_generated_values(case_id, tensor, implementation):
     case = CASES[case_id]
-    check_tensor(case, tensor, computed(case_id, implementation), implementation)
+    check_tensor(case, tensor, report(case_id, implementation), implementation)
 
 
 @pytest.mark.parametrize(("case_id", "index", "subject"), FIGURES)
 def test_printed_figure(case_id, index, subject):
     case = CASES[case_id]
-    check_figure(case, case.transcribed.loc[index], computed(case_id, subject), subject)
+    check_figure(case, case.transcribed.loc[index], cells(case_id, subject), subject)
 
 
 @pytest.mark.parametrize(
@@ -89,11 +103,8 @@ def test_T2_erratum_autograd_finds_a_factor_m():
     import torch
 
     case = CASES["T2-erratum-2-3-2"]
-    A = computed(case.id, "reference").frame
     n, m = case.data["Y"].shape
-    out = np.zeros((n, m))
-    for r in A[(A["step"] == 0) & (A["tensor"] == "A2")].itertuples():
-        out[r.row, r.col] = r.value
+    out = trajectory_arrays(case.path, computed(case.id, "reference"))[(0, "A2")]
     Y = case.data["Y"]
     a = torch.tensor(out, requires_grad=True)
     (autograd,) = torch.autograd.grad(((a - torch.tensor(Y)) ** 2).mean() / 2, a)
@@ -111,14 +122,11 @@ def test_T2_erratum_autograd_finds_a_factor_m():
 @pytest.mark.parametrize("implementation", ["scratch", "reference"])
 def test_T4_softmax_cross_entropy_dz_is_p_minus_y(implementation):
     case = CASES["T4-softmax-ce"]
-    frame = computed(case.id, implementation).frame
+    arrays = trajectory_arrays(case.path, computed(case.id, implementation))
     n = case.data["Y"].shape[0]
 
     def tensor(name):
-        g = frame[(frame["step"] == 0) & (frame["tensor"] == name)]
-        out = np.zeros(case.data["Y"].shape)
-        out[g["row"], g["col"]] = g["value"]
-        return out
+        return arrays[(0, name)]
 
     np.testing.assert_allclose(tensor("dZ1"), (tensor("A1") - case.data["Y"]) / n, rtol=1e-14)
 

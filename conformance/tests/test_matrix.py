@@ -67,9 +67,9 @@ def test_float32_run_stays_within_its_bound_of_float64(config):
     X, Y = make_data(config)
     params = initial_params(config)
     ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
-    truth = TorchMLP(config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu").train(
-        X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True
-    )
+    truth = TorchMLP(
+        config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu"
+    ).train(X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True)
     for step in range(STEPS):
         for name in tensor_names(config):
             assert pick(ours, step, name).dtype == np.float32 or name == "cost"

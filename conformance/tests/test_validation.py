@@ -171,7 +171,9 @@ BAD_INPUTS = [
     ),
     (
         "ce-target-not-one-hot/reference",
-        lambda: TorchMLP(CE_SPEC, CE_PARAMS, device="cpu").forward_backward(X, np.full((3, 2), 0.5)),
+        lambda: TorchMLP(CE_SPEC, CE_PARAMS, device="cpu").forward_backward(
+            X, np.full((3, 2), 0.5)
+        ),
         MLPInputError,
         r"Y must be one-hot",
     ),
@@ -420,11 +422,48 @@ def test_diverging_step_is_rejected_and_leaves_params_unchanged():
     assert n.params is PARAMS
 
 
-def test_training_on_bad_targets_changes_nothing():
+# Every way to train: the plain path (record=True) and the fast path (scratch.fast).
+TRAIN_CALLS = {
+    "train-recorded": lambda n, X_, Y_, lr: n.train(X_, Y_, lr, 2, record=True),
+    "train-fast": lambda n, X_, Y_, lr: n.train(X_, Y_, lr, 2),
+    "train_step": lambda n, X_, Y_, lr: n.train_step(X_, Y_, lr),
+}
+
+
+@pytest.mark.parametrize("call", list(TRAIN_CALLS))
+def test_diverging_training_is_rejected_and_leaves_params_unchanged(call):
+    n = net()
+    with pytest.raises(MLPInputError, match=r"step with lr=0.1 diverged: W\[0\] contains NaN"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            TRAIN_CALLS[call](n, X * 1e200, Y, 0.1)  # dW1 = dZ1^T X overflows
+    assert n.params is PARAMS
+
+
+@pytest.mark.parametrize("call", list(TRAIN_CALLS))
+def test_training_on_bad_inputs_changes_nothing(call):
     n = net()
     with pytest.raises(ShapeError):
-        n.train(X, Y[:, 0], 0.1, 5)
+        TRAIN_CALLS[call](n, X, Y[:, 0], 0.1)
+    with pytest.raises(DTypeError):
+        TRAIN_CALLS[call](n, X.astype(np.float32), Y, 0.1)
+    with pytest.raises(MLPInputError, match="one-hot"):
+        TRAIN_CALLS[call](Network(CE_SPEC, CE_PARAMS), X, np.full((3, 2), 0.5), 0.1)
     assert n.params is PARAMS
+
+
+def test_adopt_takes_arrays_without_copying_and_freezes_them():
+    W, b = [np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.zeros(1)]
+    params = Params.adopt(W, b)
+    assert all(x is y for x, y in zip((*params.W, *params.b), (*W, *b), strict=True))
+    with pytest.raises(ValueError, match="read-only"):
+        W[0][0, 0] = 2.0
+    grads = Gradients.adopt([np.ones((3, 2)), np.ones((1, 3))], [None, None])
+    assert grads.db == (None, None) and not grads.dW[1].flags.writeable
+
+
+def test_adopt_rejects_nan_naming_the_array():
+    with pytest.raises(MLPInputError, match=r"b\[1\] contains NaN or Inf \(shape \(1,\)\)"):
+        Params.adopt([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(3), np.array([np.inf])])
 
 
 def test_reference_rejected_fit_leaves_params_unchanged():

@@ -1,7 +1,8 @@
-"""Compare two trajectories in the golden format, per step and tensor, and report the errors.
+"""Compare two trajectory frames in the golden format, per step and tensor, and report the errors.
 
-Tolerance per (step, tensor) group: |a - e| <= rtol |e| + atol_scale * max(1, max|e| in the group),
-the float64 rule of `conformance.tolerances`.
+Each (step, tensor) group is one tensor, compared with `Tolerance.allowed` of
+`conformance.tolerances` (float64 unless said otherwise), exactly as `conformance.compare` compares
+two arrays. Not for: reading or writing frames (`conformance.golden.tensors`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ def compare_frames(
     merged = merged.assign(
         abs_err=diff, rel_err=rel, abs_e=np.abs(e), missing=np.isnan(a), row_i=merged.index
     )
-    groups = merged.groupby(["step", "tensor"], sort=False)
-    scale = groups["abs_e"].transform("max").clip(lower=1)
-    merged["ok"] = diff <= tol.rtol * np.abs(e) + tol.atol_scale * scale
+    largest = merged.groupby(["step", "tensor"], sort=False)["abs_e"].transform("max")
+    merged["ok"] = diff <= tol.allowed(e, largest.to_numpy())
     groups = merged.groupby(["step", "tensor"], sort=False)
     report = groups.agg(
         max_abs_err=("abs_err", "max"),
@@ -63,11 +63,15 @@ def format_report(title: str, report: pd.DataFrame, limit: int = 20) -> str:
         f"at step {first['step']}, tensor {first['tensor']}",
         f"{'step':>6} {'tensor':<14} {'max abs err':>12} {'at':>9} {'max rel err':>12} missing",
     ]
-    for r in bad.head(limit).itertuples():
-        lines.append(
-            f"{r.step:>6} {r.tensor:<14} {r.max_abs_err:>12.3e} {r.at!s:>9} "
-            f"{r.max_rel_err:>12.3e} {r.missing:>7}"
-        )
-    if len(bad) > limit:
-        lines.append(f"... and {len(bad) - limit} more")
-    return "\n".join(lines)
+    rows = [
+        f"{r.step:>6} {r.tensor:<14} {r.max_abs_err:>12.3e} {r.at!s:>9} "
+        f"{r.max_rel_err:>12.3e} {r.missing:>7}"
+        for r in bad.head(limit).itertuples()
+    ]
+    return "\n".join(lines + with_rest(rows, len(bad)))
+
+
+def with_rest(rows: list[str], total: int, indent: str = "") -> list[str]:
+    """`rows`, the first of `total`, and a last line "... and N more" when some were left out."""
+    cut = total - len(rows)
+    return rows + ([f"{indent}... and {cut} more"] if cut > 0 else [])
