@@ -26,7 +26,6 @@ import csv
 import os
 import statistics
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,44 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reference import TorchMLP
-from reference import losses as torch_losses
-from scratch import Network, NetworkSpec, Params, init_standard_normal
-
-
-@dataclass(frozen=True)
-class Size:
-    name: str
-    sizes: tuple[int, ...]
-    hidden: str
-    output: str
-    loss: str
-    n: int
-
-
-SIZES = [
-    Size("T1", (2, 3, 1), "relu", "identity", "mse", 1),
-    Size("T3", (3, 4, 2), "tanh", "softmax", "cross_entropy", 8),
-    Size("medium", (784, 256, 10), "relu", "softmax", "cross_entropy", 256),
-    Size("large", (1024, 1024, 1024, 10), "relu", "softmax", "cross_entropy", 1024),
-]
-DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
-LR = 0.01
-
-
-def problem(size: Size, dtype) -> tuple[NetworkSpec, Params, np.ndarray, np.ndarray]:
-    spec = NetworkSpec.build(size.sizes, size.hidden, size.output, size.loss)
-    params = init_standard_normal(size.sizes, 0, scale=1 / np.sqrt(max(size.sizes[:-1]))).astype(
-        dtype
-    )
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((size.n, size.sizes[0])).astype(dtype)
-    k = size.sizes[-1]
-    if size.loss == "cross_entropy":
-        Y = np.eye(k, dtype=dtype)[rng.integers(0, k, size.n)]
-    else:
-        Y = rng.standard_normal((size.n, k)).astype(dtype)
-    return spec, params, X, Y
+from benchmarks.sizes import DTYPES, SIZES, Size, problem
+from benchmarks.steps import check_same_step, scratch_step, sklearn_step, torch_step
 
 
 def gemm_flops(size: Size) -> float:
@@ -119,93 +82,6 @@ def median_time(step: Callable[[], object], seconds: float, min_reps: int = 5) -
         step()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
-
-
-# -- the three steps -----------------------------------------------------------------------------
-def scratch_step(spec, params, X, Y):
-    net = Network(spec, params)
-    return lambda: net.train_step(X, Y, LR), lambda: net.params
-
-
-def torch_step(spec, params, X, Y, torch_dtype):
-    model = TorchMLP(spec, params, dtype=torch_dtype, device="cpu")
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        Zs, As = model.forward_all(Xt)
-        if spec.loss == "cross_entropy":
-            cost = torch_losses.softmax_cross_entropy(Zs[-1], Yt, spec.reduction)
-        else:
-            cost = torch_losses.mse(As[-1], Yt, spec.reduction)
-        cost.backward()
-        optimizer.step()
-
-    return step, model.export_params
-
-
-def sklearn_step(spec, params, X, Y, size: Size):
-    try:
-        from sklearn.neural_network import MLPClassifier, MLPRegressor
-    except ImportError:
-        return None
-    common = dict(
-        hidden_layer_sizes=size.sizes[1:-1],
-        activation=size.hidden,
-        solver="sgd",
-        learning_rate_init=LR,
-        momentum=0.0,
-        nesterovs_momentum=False,
-        alpha=0.0,
-        batch_size=size.n,
-        shuffle=False,
-        max_iter=1,
-        random_state=0,
-    )
-    if size.loss == "cross_entropy":
-        model = MLPClassifier(**common)
-        classes = np.arange(size.sizes[-1])
-        # Two classes as labels would give scikit-learn one logistic unit; as a one-hot
-        # indicator matrix they keep two outputs, and the softmax is switched back on below.
-        target = Y.astype(int) if size.sizes[-1] == 2 else Y.argmax(axis=1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.partial_fit(X, target, classes=classes)
-        model.out_activation_ = "softmax"
-    else:
-        model = MLPRegressor(**common)
-        target = Y[:, 0] if Y.shape[1] == 1 else Y
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.partial_fit(X, target)
-
-    def load(p: Params):
-        model.coefs_ = [w.T.copy() for w in p.W]
-        model.intercepts_ = [b.copy() for b in p.b]
-        model.n_outputs_ = size.sizes[-1]
-
-    load(params)
-
-    def step():
-        model.partial_fit(X, target)
-
-    def export():
-        return Params([w.T for w in model.coefs_], list(model.intercepts_))
-
-    return step, export, load
-
-
-def check_same_step(name: str, after: Params, expected: Params, dtype, where: str) -> None:
-    tol = 1e-9 if dtype is np.float64 else 1e-3
-    for key, value in expected.arrays().items():
-        got = after.arrays()[key]
-        scale = max(1.0, float(np.abs(value).max()))
-        if not np.allclose(got, value, rtol=tol, atol=tol * scale):
-            err = float(np.abs(got - value).max())
-            raise AssertionError(
-                f"{where}: {name}'s step differs from scratch's in {key} by {err:.2e}"
-            )
 
 
 @dataclass
