@@ -14,18 +14,20 @@ import torch
 from torch import nn
 
 from reference import losses
-from reference.state import params_to_state_dict, state_dict_to_params
-from scratch.errors import DTypeError, MLPInputError
+from reference.state import check_finite_state, params_to_state_dict, state_dict_to_params
+from scratch.errors import DTypeError, MLPInputError, NonFiniteError
 from scratch.losses import check_one_hot
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
 from scratch.trace import Deltas, ForwardCache, History, StepRecord
 from scratch.validation import (
-    check_count,
+    check_finite_cost,
+    check_finite_output,
     check_float_matrix,
-    check_learning_rate,
+    check_instance,
     check_objective,
     check_target,
+    check_training,
 )
 
 ACTIVATION_MODULES = {
@@ -43,6 +45,16 @@ TORCH_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 def default_device() -> torch.device:
     """CUDA when a GPU is present, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_device(device: torch.device | str | None) -> torch.device:
+    """`device` as a `torch.device` (None: `default_device()`), or `MLPInputError`."""
+    try:
+        return default_device() if device is None else torch.device(device)
+    except (RuntimeError, TypeError):
+        raise MLPInputError(
+            f"device must be 'cpu', 'cuda' or a torch.device, got {device!r}"
+        ) from None
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -67,10 +79,11 @@ class TorchMLP(nn.Module):
         super().__init__()
         if dtype not in TORCH_DTYPES:
             raise DTypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        check_instance("spec", spec, NetworkSpec, "a scratch.NetworkSpec")
         spec.check_params(params)
         self.spec = spec
         self.dtype = dtype
-        self.device = default_device() if device is None else torch.device(device)
+        self.device = as_device(device)
         self.layers = nn.ModuleList(
             nn.utils.skip_init(
                 nn.Linear, n_in, n_out, bias=spec.bias, dtype=dtype, device=self.device
@@ -97,14 +110,15 @@ class TorchMLP(nn.Module):
         return state_dict_to_params(self.state_dict())
 
     def export_grads(self) -> Gradients:
-        """The `.grad` of every parameter after `backward()`, as `Gradients`."""
+        """The `.grad` of every parameter after `backward()`, as `Gradients` (copies). As in
+        scratch, a gradient that overflowed is let through: the step it would take reports it."""
         dW, db = [], []
         for layer in self.layers:
             if layer.weight.grad is None:
                 raise MLPInputError("no gradients yet: call cost(...).backward() first")
-            dW.append(_to_numpy(layer.weight.grad))
-            db.append(None if layer.bias is None else _to_numpy(layer.bias.grad))
-        return Gradients(dW, db)
+            dW.append(_to_numpy(layer.weight.grad).copy())
+            db.append(None if layer.bias is None else _to_numpy(layer.bias.grad).copy())
+        return Gradients.adopt(dW, db)
 
     # -- inputs --------------------------------------------------------------------------------
     def as_input(
@@ -137,17 +151,22 @@ class TorchMLP(nn.Module):
         return Zs, As
 
     def forward(self, X: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """The network output A(L), shape (n, n_L)."""
-        return self.forward_all(X)[1][-1]
+        """The network output A(L), shape (n, n_L); `NonFiniteError` if it holds NaN or Inf."""
+        A = self.forward_all(X)[1][-1]
+        check_finite_output(_to_numpy(A), self.spec.depth)
+        return A
 
     def cost(
         self, Z_L: torch.Tensor, A_L: torch.Tensor, Y: np.ndarray | torch.Tensor
     ) -> torch.Tensor:
         """The spec's cost of the output layer (Z_L logits, A_L output) against Y (n, n_L).
 
-        Cross-entropy is taken from the logits via `torch.log_softmax`.
+        Cross-entropy is taken from the logits via `torch.log_softmax`. A cost of NaN or Inf
+        raises `NonFiniteError`, as in scratch.
         """
-        return self._cost(Z_L, A_L, self.as_target(Y, tuple(A_L.shape)))
+        cost = self._cost(Z_L, A_L, self.as_target(Y, tuple(A_L.shape)))
+        check_finite_cost(cost.item())
+        return cost
 
     def as_target(self, Y: np.ndarray | torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
         """Check targets Y as scratch does (exact shape, dtype, finite, one-hot for
@@ -183,10 +202,12 @@ class TorchMLP(nn.Module):
         check_objective(objective)
         self.zero_grad(set_to_none=True)
         Zs, As = self.forward_all(X)
+        check_finite_output(_to_numpy(As[-1]), self.spec.depth)
         for t in (*Zs, *As[1:]):
             t.retain_grad()
         Y_t = self.as_target(Y, tuple(As[-1].shape))
         cost = self._cost(Zs[-1], As[-1], Y_t)
+        check_finite_cost(cost.item())
         if objective == "cost":
             cost.backward()
         else:
@@ -230,33 +251,45 @@ class TorchMLP(nn.Module):
         Returns the same `History` as `scratch.Network.train`: cost and output before each
         update, and with `record=True` every step's parameters, cache, gradients, deltas and
         result. `objective` is as in `forward_backward`; `maximize` is SGD's own flag (ascent); with
-        `freeze_biases` only the weights are given to the optimizer.
+        `freeze_biases` only the weights are given to the optimizer. A run that diverges raises
+        `NonFiniteError` naming the step and the array (output, cost, then W[i], b[i], as
+        scratch does) and restores the parameters from before the call.
         """
-        lr = check_learning_rate(lr)
-        check_count("steps", steps, minimum=1)
-        check_objective(objective)
+        flags = {"record": record, "maximize": maximize, "freeze_biases": freeze_biases}
+        lr = check_training(lr, steps, objective, **flags)
+        X_t = self.as_input("X", X, self.spec.sizes[0])
+        Y_t = self.as_target(Y, (X_t.shape[0], self.spec.sizes[-1]))
         trained = [layer.weight for layer in self.layers] if freeze_biases else self.parameters()
         optimizer = torch.optim.SGD(
             trained, lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
         )
         costs = np.empty(steps)
         outputs, records = [], []
-        X_t = self.as_input("X", X, self.spec.sizes[0])
-        Y_t = self.as_target(Y, (X_t.shape[0], self.spec.sizes[-1]))
-        for t in range(steps):
-            if not record:  # the plain torch loop: forward, cost, autograd, SGD
-                optimizer.zero_grad(set_to_none=True)
-                Zs, As = self._layers(X_t)
-                cost = self._cost(Zs[-1], As[-1], Y_t)
-                (cost if objective == "cost" else As[-1].sum()).backward()
-                costs[t] = cost.item()
-                outputs.append(_to_numpy(As[-1]).copy())
+        start = [p.detach().clone() for p in self.parameters()]
+        try:
+            for t in range(steps):
+                if not record:  # the plain torch loop: forward, cost, autograd, SGD
+                    optimizer.zero_grad(set_to_none=True)
+                    Zs, As = self._layers(X_t)
+                    outputs.append(check_finite_output(_to_numpy(As[-1]).copy(), self.spec.depth))
+                    cost = self._cost(Zs[-1], As[-1], Y_t)
+                    costs[t] = check_finite_cost(cost.item())
+                    (cost if objective == "cost" else As[-1].sum()).backward()
+                    optimizer.step()
+                    check_finite_state(self.state_dict())
+                    continue
+                before = self.export_params()
+                cache, costs[t], grads, deltas = self.forward_backward(
+                    X_t, Y_t, objective=objective
+                )
+                outputs.append(cache.output)
                 optimizer.step()
-                continue
-            before = self.export_params()
-            cache, costs[t], grads, deltas = self.forward_backward(X_t, Y_t, objective=objective)
-            outputs.append(cache.output)
-            optimizer.step()
-            after = self.export_params()
-            records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+                check_finite_state(self.state_dict())
+                after = self.export_params()
+                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+        except MLPInputError as err:
+            with torch.no_grad():
+                for p, saved in zip(self.parameters(), start, strict=True):
+                    p.copy_(saved)
+            raise (err.at_step(t, lr) if isinstance(err, NonFiniteError) else err) from None
         return History(costs, np.stack(outputs), tuple(records))

@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from scratch.errors import NonFiniteError
+from scratch.perceptron import check_fit_arguments
+from scratch.validation import all_finite, check_count, check_learning_rate
+
 
 def perceptron_updates(
     X: np.ndarray,
@@ -19,13 +23,13 @@ def perceptron_updates(
     b0: float = 0.0,
 ) -> np.ndarray:
     """Run the rule on X (n, d), y (n,) of 0/1; one row per visited sample, as
-    `scratch.Perceptron.updates_`: (epoch, index, prediction, error, w after..., b after)."""
+    `scratch.Perceptron.updates_`: (epoch, index, prediction, error, w after..., b after).
+    The arguments are checked as `scratch.Perceptron` checks them (`check_fit_arguments`)."""
+    w0, b0 = check_fit_arguments(X, y, w0, b0)
+    eta = check_learning_rate(eta, "eta")
+    max_epochs = check_count("max_epochs", max_epochs, minimum=1)
     Xt = torch.tensor(X, dtype=torch.float64)
-    w = (
-        torch.zeros(Xt.shape[1], dtype=torch.float64)
-        if w0 is None
-        else torch.tensor(w0, dtype=torch.float64)
-    )
+    w = torch.tensor(w0, dtype=torch.float64)
     b = torch.tensor(b0, dtype=torch.float64)
     rows = []
     for epoch in range(max_epochs):
@@ -45,4 +49,7 @@ def perceptron_updates(
             )
         if wrong == 0:
             break
-    return torch.stack(rows).numpy()
+    updates = torch.stack(rows).numpy()
+    if not all_finite(updates):
+        raise NonFiniteError(f"the perceptron's w or b overflowed (eta={eta})")
+    return updates

@@ -9,7 +9,14 @@ same training step with work buffers, bit-identical, behind `train_step` and unr
 """
 
 from scratch import losses
-from scratch.errors import ConfigError, DTypeError, MLPInputError, ShapeError
+from scratch.errors import (
+    ConfigError,
+    DTypeError,
+    MLPInputError,
+    NonFiniteError,
+    NotFittedError,
+    ShapeError,
+)
 from scratch.initializers import init_standard_normal, init_t2, init_t4
 from scratch.network import Network
 from scratch.params import Gradients, Params
@@ -26,6 +33,8 @@ __all__ = [
     "MLPInputError",
     "Network",
     "NetworkSpec",
+    "NonFiniteError",
+    "NotFittedError",
     "Params",
     "Perceptron",
     "ShapeError",

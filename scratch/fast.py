@@ -43,12 +43,14 @@ buffers the next step overwrites; use `Network.train(record=True)`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from scratch.activations import Activation, get_activation
+from scratch.errors import MLPInputError
 from scratch.losses import (
     check_one_hot,
     get_loss,
@@ -57,7 +59,13 @@ from scratch.losses import (
 )
 from scratch.params import Params
 from scratch.spec import NetworkSpec
-from scratch.validation import check_float_matrix, check_same_dtype, check_target
+from scratch.validation import (
+    check_finite_cost,
+    check_finite_output,
+    check_float_matrix,
+    check_same_dtype,
+    check_target,
+)
 
 # -- activations in place ----------------------------------------------------------------------
 _FORWARD_INTO: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -193,7 +201,8 @@ class FastPath:
         """One step from `params` on X (n, n_0), Y (n, n_L), with `lr` already checked.
 
         Returns (the cost before the step, a copy of the output A(L) (n, n_L), the new W list,
-        the new b list), for `Params.adopt`. X and Y are checked as `Network` checks them.
+        the new b list), for `Params.adopt`. X and Y are checked as `Network` checks them, and
+        a non-finite output or cost raises `NonFiniteError` as in `Network.forward` and `cost`.
         """
         spec = self.spec
         check_float_matrix("X", X, columns=spec.sizes[0])
@@ -206,12 +215,23 @@ class FastPath:
                 Z += b
             Zs.append(Z)
             As.append(_forward_into(act, Z, buf.A[i]))
-        check_target("Y", Y, As[-1].shape, params.dtype)
+        # `Network` checks the output in `forward`, before Y: the same errors, in the same order,
+        # but the output is looked at only when something is wrong (a NaN or Inf output makes
+        # the cost NaN or Inf)
+        try:
+            check_target("Y", Y, As[-1].shape, params.dtype)
+            if self._fused_softmax_ce:
+                check_one_hot("Y", Y)
+        except MLPInputError:
+            check_finite_output(As[-1], spec.depth, lr)
+            raise
         if self._fused_softmax_ce:
-            check_one_hot("Y", Y)
             cost = softmax_cross_entropy(Zs[-1], Y, spec.reduction)
         else:
             cost = self._loss.fn(As[-1], Y, spec.reduction)
+        if not math.isfinite(cost):
+            check_finite_output(As[-1], spec.depth, lr)
+            check_finite_cost(cost, lr)
         output = As[-1].copy()
 
         if objective == "output":

@@ -20,22 +20,44 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scratch.errors import ShapeError
+from scratch.errors import DTypeError, ShapeError
 from scratch.params import Params
 
 
-def _check_ndim(name: str, arrays: Sequence[np.ndarray | None], ndim: int) -> None:
+def _check_layers(
+    name: str, arrays: object, ndim: int, *, count: int | None = None, optional: bool = False
+) -> list[np.ndarray] | None:
+    """`arrays` as a list if it is a list or tuple of `ndim`-D ndarrays (`count` of them, when
+    given; None itself when `optional`), else raise `DTypeError` naming `name` and the type it
+    got, or `ShapeError` for the wrong number of dimensions or layers."""
+    if arrays is None and optional:
+        return None
+    if not isinstance(arrays, list | tuple):
+        what = f"a list of {ndim}-D numpy arrays, one per layer" + (" (or None)" * optional)
+        raise DTypeError(f"{name} must be {what}, got {type(arrays).__name__}")
+    if count is not None and len(arrays) != count:
+        raise ShapeError(f"{name} must have {count} entries (one per layer), got {len(arrays)}")
     for i, x in enumerate(arrays):
-        if x is not None and (not isinstance(x, np.ndarray) or x.ndim != ndim):
-            shape = x.shape if isinstance(x, np.ndarray) else type(x).__name__
-            raise ShapeError(f"{name}[{i}] must be a {ndim}-D array, got {shape}")
+        if not isinstance(x, np.ndarray):
+            raise DTypeError(f"{name}[{i}] must be a numpy.ndarray, got {type(x).__name__}")
+        if x.ndim != ndim:
+            raise ShapeError(f"{name}[{i}] must be a {ndim}-D array, got {x.shape}")
+    return list(arrays)
+
+
+def _check_params(params: object) -> Params:
+    if not isinstance(params, Params):
+        raise DTypeError(f"params must be a scratch.Params, got {type(params).__name__}")
+    return params
 
 
 def from_t1(W: Sequence[np.ndarray], B: Sequence[np.ndarray] | None) -> Params:
-    """T1 (W out x in, B (n_out,) vectors) -> internal. T1's layout is the internal one."""
-    _check_ndim("W", W, 2)
-    _check_ndim("B", B or [], 1)
-    return Params(list(W), B)
+    """T1 (W out x in, B (n_out,) vectors) -> internal. T1's layout is the internal one.
+
+    W: a list of L (n_out, n_in) arrays; B: a list of L (n_out,) arrays, or None (no biases).
+    """
+    W = _check_layers("W", W, 2)
+    return Params(W, _check_layers("B", B, 1, count=len(W), optional=True))
 
 
 def to_t1(params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
@@ -47,8 +69,8 @@ def _from_transposed(
     W: Sequence[np.ndarray], b: Sequence[np.ndarray] | None, b_name: str, axis: int, what: str
 ) -> Params:
     """(n_in, n_out) weights and 2-D biases with a unit `axis` -> internal (W^T, b flattened)."""
-    _check_ndim("W", W, 2)
-    _check_ndim(b_name, b or [], 2)
+    W = _check_layers("W", W, 2)
+    b = _check_layers(b_name, b, 2, count=len(W), optional=True)
     for i, x in enumerate(b or []):
         if x.shape[axis] != 1:
             raise ShapeError(f"{b_name}[{i}] must be {what}, got {x.shape}")
@@ -90,6 +112,7 @@ def _bias_in_layout(layout: str, b: np.ndarray) -> np.ndarray:
 
 
 def _to_layout(layout: str, params: Params) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    _check_params(params)
     W = [_weight_in_layout(layout, w) for w in params.W]
     b = [_bias_in_layout(layout, x) for x in params.b] if params.has_bias else None
     return W, b
@@ -108,8 +131,13 @@ def named_in_layout(
     None) -> {"W1": ..., "b1": ..., "W2": ...} in `layout`, names as `w_name`/`b_name` + the layer
     number (from 1) + `suffix`. Serves parameters (`params.W, params.b`), gradients (`grads.dW,
     grads.db` with names "dW", "db") and updated parameters (suffix "_after") alike."""
-    if layout not in LAYOUTS:
+    if not isinstance(layout, str) or layout not in LAYOUTS:
         raise ShapeError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    W = _check_layers(w_name, W, 2)
+    if not isinstance(b, list | tuple) or any(x is not None for x in b):
+        _check_layers(b_name, b, 1, count=len(W))
+    elif len(b) != len(W):
+        raise ShapeError(f"{b_name} must have {len(W)} entries (one per layer), got {len(b)}")
     out: dict[str, np.ndarray] = {}
     for l, (Wl, bl) in enumerate(zip(W, b, strict=True), start=1):
         out[f"{w_name}{l}{suffix}"] = _weight_in_layout(layout, Wl)

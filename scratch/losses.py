@@ -23,24 +23,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch.errors import ConfigError, MLPInputError, ShapeError
+from scratch.errors import ConfigError, DTypeError, MLPInputError, ShapeError
 
 REDUCTIONS = ("sample_mean", "sum", "element_mean")
+SUPPORTED = {"mse": REDUCTIONS, "cross_entropy": ("sample_mean", "sum")}
+"""The reductions each loss supports: an element mean of cross-entropy is nobody's convention."""
 
 
-def divisor(reduction: str, A: np.ndarray, Y: np.ndarray) -> int:
+def divisor(
+    reduction: str, A: np.ndarray, Y: np.ndarray, *, loss: str = "mse", names: str = "AY"
+) -> int:
     """What the summed cost is divided by: n, 1 or n*k for an output A of shape (n, k).
 
-    Also the loss functions' argument check: A and Y must both be (n, k) of the same shape (a
-    (n,) target against an (n, 1) output raises `ShapeError` instead of broadcasting to (n, n)),
-    and the reduction must be known (`ConfigError`).
+    Also the loss functions' argument check: A and Y (called `names[0]`, `names[1]` in messages)
+    must be float ndarrays (`DTypeError`), both (n, k) of the same shape (a (n,)
+    target against an (n, 1) output raises `ShapeError` instead of broadcasting to (n, n)), and
+    the reduction must be one `loss` supports (`ConfigError`).
     """
+    if not (isinstance(A, np.ndarray) and isinstance(Y, np.ndarray)):
+        name, x = (names[0], A) if not isinstance(A, np.ndarray) else (names[1], Y)
+        raise DTypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
+    if A.dtype.kind != "f" or Y.dtype.kind != "f":
+        name, x = (names[0], A) if A.dtype.kind != "f" else (names[1], Y)
+        raise DTypeError(f"{name} must have a float dtype (float32 or float64), got {x.dtype}")
     if A.ndim != 2 or A.shape != Y.shape:
         raise ShapeError(
-            f"the output has shape {A.shape} and the target Y {Y.shape}: both must be the same "
-            "(n, k) shape (no broadcasting)"
+            f"the output {names[0]} has shape {A.shape} and the target {names[1]} {Y.shape}: both "
+            "must be the same (n, k) shape (no broadcasting)"
         )
-    if reduction not in REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in SUPPORTED[loss]:
+        if isinstance(reduction, str) and reduction in REDUCTIONS:
+            raise ConfigError(
+                f"{loss} does not support reduction {reduction!r}; use one of {SUPPORTED[loss]}"
+            )
         raise ConfigError(f"unknown reduction {reduction!r}; known: {REDUCTIONS}")
     n, k = A.shape
     return {"sample_mean": n, "sum": 1, "element_mean": n * k}[reduction]
@@ -67,7 +82,7 @@ def cross_entropy(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") 
     at most about 708), which keeps the cost finite; the network computes the cost from the
     logits instead (`softmax_cross_entropy`), which needs no clipping.
     """
-    d = divisor(reduction, P, Y)
+    d = divisor(reduction, P, Y, loss="cross_entropy", names="PY")
     logP = np.log(np.maximum(P, np.finfo(P.dtype).tiny))
     return float(-np.where(Y != 0, Y * logP, 0).sum() / d)
 
@@ -79,7 +94,7 @@ def cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str = "sample_me
     torch's autograd of `clamp_min` also says); the network's own gradient is taken from the
     logits (`softmax_cross_entropy_grad`) and never needs this clip.
     """
-    d = divisor(reduction, P, Y)
+    d = divisor(reduction, P, Y, loss="cross_entropy", names="PY")
     live = (Y != 0) & (P >= np.finfo(P.dtype).tiny)
     return -np.where(live, Y / np.where(live, P, 1), 0) / d
 
@@ -91,8 +106,11 @@ def log_softmax(Z: np.ndarray) -> np.ndarray:
 
 
 def softmax_cross_entropy(Z: np.ndarray, Y: np.ndarray, reduction: str = "sample_mean") -> float:
-    """C = -(1/d) sum_ij Y_ij log softmax(Z)_ij from the logits Z: finite for any finite Z."""
-    d = divisor(reduction, Z, Y)
+    """C = -(1/d) sum_ij Y_ij log softmax(Z)_ij from the logits Z: finite for any finite Z.
+
+    Z, Y: (n, k) -> scalar. Y may hold any weights here (soft labels); the gradient needs one-hot.
+    """
+    d = divisor(reduction, Z, Y, loss="cross_entropy", names="ZY")
     return float(-(Y * log_softmax(Z)).sum() / d)
 
 
@@ -100,16 +118,19 @@ def softmax_cross_entropy_grad(P: np.ndarray, Y: np.ndarray, reduction: str) -> 
     """dC/dZ = (P - Y) / d for P = softmax(Z) and one-hot Y.  Shape (n, k).
 
     This is the softmax Jacobian applied to `cross_entropy_grad`, simplified using the fact
-    that each row of Y sums to 1.
+    that each row of Y sums to 1: a Y that is not one-hot raises `MLPInputError`.
     """
-    d = divisor(reduction, P, Y)
+    d = divisor(reduction, P, Y, loss="cross_entropy", names="PY")
+    check_one_hot("Y", Y)
     return (P - Y) / d
 
 
 def check_one_hot(name: str, Y: np.ndarray) -> None:
-    """Raise `MLPInputError` unless every entry of Y is 0 or 1 and every row sums to exactly 1."""
-    if not np.isin(Y, (0, 1)).all() or not (Y.sum(axis=1) == 1).all():
-        bad = np.flatnonzero(~(np.isin(Y, (0, 1)).all(axis=1) & (Y.sum(axis=1) == 1)))
+    """Raise `MLPInputError` unless every entry of Y (n, k) is 0 or 1 and every row sums to
+    exactly 1."""
+    # one entry equal to 1 in each row, and no other nonzero entry anywhere (NaN counts)
+    if not (((Y == 1).sum(axis=1) == 1).all() and np.count_nonzero(Y) == Y.shape[0]):
+        bad = np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=1) & (Y.sum(axis=1) == 1)))
         raise MLPInputError(
             f"{name} must be one-hot for cross-entropy (entries 0 or 1, each row summing to 1); "
             f"shape {Y.shape}, first bad row {int(bad[0])}: {Y[bad[0]].tolist()}"
@@ -129,7 +150,7 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     "mse": Loss("mse", mse, mse_grad, REDUCTIONS),
     "cross_entropy": Loss(
-        "cross_entropy", cross_entropy, cross_entropy_grad, ("sample_mean", "sum")
+        "cross_entropy", cross_entropy, cross_entropy_grad, SUPPORTED["cross_entropy"]
     ),
 }
 
@@ -139,7 +160,7 @@ def get_loss(name: object, reduction: object) -> Loss:
     if not isinstance(name, str) or name not in LOSSES:
         raise ConfigError(f"unknown loss {name!r}; known: {sorted(LOSSES)}")
     loss = LOSSES[name]
-    if reduction not in loss.reductions:
+    if not isinstance(reduction, str) or reduction not in loss.reductions:
         raise ConfigError(
             f"loss {name!r} does not support reduction {reduction!r}; use one of {loss.reductions}"
         )

@@ -17,7 +17,7 @@ import numpy as np
 
 from scratch.activations import get_activation
 from scratch.dense import dense_backward, dense_forward
-from scratch.errors import MLPInputError, ShapeError
+from scratch.errors import MLPInputError, NonFiniteError, ShapeError
 from scratch.fast import FastPath
 from scratch.losses import (
     check_one_hot,
@@ -29,12 +29,16 @@ from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
 from scratch.trace import Deltas, ForwardCache, History, StepRecord
 from scratch.validation import (
-    check_count,
+    check_finite_cost,
+    check_finite_output,
+    check_flag,
     check_float_matrix,
+    check_instance,
     check_learning_rate,
     check_objective,
     check_same_dtype,
     check_target,
+    check_training,
 )
 
 
@@ -46,6 +50,7 @@ class Network:
     """
 
     def __init__(self, spec: NetworkSpec, params: Params):
+        check_instance("spec", spec, NetworkSpec, "a scratch.NetworkSpec")
         spec.check_params(params)
         self.spec = spec
         self.params = params
@@ -66,7 +71,8 @@ class Network:
     def forward(self, X: np.ndarray) -> ForwardCache:
         """Z(l) = A(l-1) W(l)^T + b(l), A(l) = f_l(Z(l)) for l = 1..L, with A(0) = X (n, n_0).
 
-        Returns every Z(l) and A(l), each (n, n_l) (see `ForwardCache`).
+        Returns every Z(l) and A(l), each (n, n_l) (see `ForwardCache`). An output A(L) that
+        overflowed to NaN or Inf raises `NonFiniteError` naming it.
         """
         check_float_matrix("X", X, columns=self.spec.sizes[0])
         check_same_dtype("X", X, self.params.dtype)
@@ -75,6 +81,7 @@ class Network:
         for W, b, act in zip(self.params.W, self.params.b, self._activations, strict=True):
             Zs.append(dense_forward(As[-1], W, b))
             As.append(act.forward(Zs[-1]))
+        check_finite_output(As[-1], self.spec.depth)
         return ForwardCache(tuple(Zs), tuple(As))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -83,10 +90,9 @@ class Network:
 
     # -- cost ----------------------------------------------------------------------------------
     def _check_targets(self, cache: ForwardCache, Y: np.ndarray) -> None:
-        if not isinstance(cache, ForwardCache) or len(cache.Z) != self.spec.depth:
-            raise ShapeError(
-                f"cache must be the ForwardCache of this {self.spec.depth}-layer network"
-            )
+        check_instance("cache", cache, ForwardCache, "a scratch.ForwardCache")
+        if len(cache.Z) != self.spec.depth:
+            raise ShapeError(f"cache must be the ForwardCache of this {self.spec.depth}-layer net")
         check_target("Y", Y, cache.output.shape, self.params.dtype)
         if self._fused_softmax_ce:
             check_one_hot("Y", Y)
@@ -96,12 +102,13 @@ class Network:
 
         MSE: C = 1/(2d) sum (A(L) - Y)^2, d = n, 1 or n n_L by the reduction. Cross-entropy is
         computed from the logits Z(L) through log-softmax (finite for any logits), which equals
-        C = -(1/d) sum Y log A(L) wherever that is finite.
+        C = -(1/d) sum Y log A(L) wherever that is finite. A cost that overflows to Inf (or
+        NaN) raises `NonFiniteError` naming it.
         """
         self._check_targets(cache, Y)
         if self._fused_softmax_ce:
-            return softmax_cross_entropy(cache.Z[-1], Y, self.spec.reduction)
-        return self._loss.fn(cache.output, Y, self.spec.reduction)
+            return check_finite_cost(softmax_cross_entropy(cache.Z[-1], Y, self.spec.reduction))
+        return check_finite_cost(self._loss.fn(cache.output, Y, self.spec.reduction))
 
     # -- backward ------------------------------------------------------------------------------
     def cost_gradient(self, cache: ForwardCache, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,9 +139,11 @@ class Network:
         dA(L) = ones this gives the derivatives of the summed network output itself (T4's dL/dw).
         Returns the gradients (shaped like the parameters) and every layer's dA, dZ, f'(Z).
         """
-        if not isinstance(dA_L, np.ndarray) or dA_L.shape != cache.output.shape:
-            shape = getattr(dA_L, "shape", type(dA_L).__name__)
-            raise ShapeError(f"dA_L must have the output's shape {cache.output.shape}, got {shape}")
+        check_instance("dA_L", dA_L, np.ndarray, "a numpy.ndarray")
+        if dA_L.shape != cache.output.shape:
+            raise ShapeError(
+                f"dA_L must have the output's shape {cache.output.shape}, got {dA_L.shape}"
+            )
         L, acts = self.spec.depth, self._activations
         dA: list = [None] * L
         dZ: list = [None] * L
@@ -190,11 +199,13 @@ class Network:
         With `maximize=True` it is gradient ascent, W <- W + lr dW (T4's step that raises L; the
         same flag as `torch.optim.SGD(maximize=True)`). With `freeze_biases=True` only the
         weights move (T4's scalar chain treats b1, b2 as constants). Everything is checked
-        before anything changes: a rejected step leaves `params` as it was.
+        before anything changes: a rejected step (`NonFiniteError` for one to NaN or Inf,
+        naming the array) leaves `params` as it was.
         """
         lr = check_learning_rate(lr)
-        if not isinstance(grads, Gradients):
-            raise MLPInputError(f"grads must be scratch.Gradients, got {type(grads).__name__}")
+        check_flag("maximize", maximize)
+        check_flag("freeze_biases", freeze_biases)
+        check_instance("grads", grads, Gradients, "a scratch.Gradients")
         for i, (W, dW) in enumerate(zip(self.params.W, grads.dW, strict=True)):
             if dW.shape != W.shape:
                 raise ShapeError(f"grads.dW[{i}] has shape {dW.shape}, W[{i}] has {W.shape}")
@@ -214,7 +225,7 @@ class Network:
         try:
             new = Params.adopt(W, b)
         except MLPInputError as err:
-            raise MLPInputError(f"step with lr={lr} diverged: {err}") from None
+            raise NonFiniteError(str(err), lr=lr) from None
         self.params = new
         return new
 
@@ -223,7 +234,8 @@ class Network:
         """One full-batch step: forward, cost, backward, update. Returns the cost before it.
 
         The result of `step(lr, backward(forward(X), Y))`, bit for bit, computed by
-        `scratch.fast` with work buffers reused from step to step.
+        `scratch.fast` with work buffers reused from step to step. A step to NaN or Inf (output,
+        cost or parameters) raises `NonFiniteError` and leaves `params` as they were.
         """
         return self._fast_step(X, Y, check_learning_rate(lr))[0]
 
@@ -257,23 +269,30 @@ class Network:
         objective "cost" (the default) differentiates the cost; "output" differentiates the
         summed network output; `maximize` and `freeze_biases` are passed to `step` (T4's scalar
         chain uses all three). Without `record`, each step runs through `scratch.fast` (the same
-        values, bit for bit, without keeping the intermediates).
+        values, bit for bit, without keeping the intermediates). A run that diverges (an output,
+        a cost or new parameters of NaN or Inf) raises `NonFiniteError` naming the step and the
+        array; the parameters are then those before the call, as after any rejected call.
         """
-        check_count("steps", steps, minimum=1)
-        lr = check_learning_rate(lr)
-        check_objective(objective)
-        options = {"maximize": maximize, "freeze_biases": freeze_biases}
+        flags = {"maximize": maximize, "freeze_biases": freeze_biases}
+        lr = check_training(lr, steps, objective, record=record, **flags)
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
-        for t in range(steps):
-            if not record:
-                costs[t], output = self._fast_step(X, Y, lr, objective=objective, **options)
-                outputs.append(output)
-                continue
-            before = self.params
-            cache, costs[t], grads, deltas = self.forward_backward(X, Y, objective=objective)
-            outputs.append(cache.output)
-            after = self.step(lr, grads, **options)
-            records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+        start = self.params
+        try:
+            for t in range(steps):
+                if not record:
+                    costs[t], output = self._fast_step(X, Y, lr, objective=objective, **flags)
+                    outputs.append(output)
+                    continue
+                before = self.params
+                cache, costs[t], grads, deltas = self.forward_backward(X, Y, objective=objective)
+                outputs.append(cache.output)
+                after = self.step(lr, grads, **flags)
+                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+        except MLPInputError as err:
+            self.params = start
+            if isinstance(err, NonFiniteError):
+                raise err.at_step(t, lr) from None
+            raise
         return History(costs, np.stack(outputs), tuple(records))

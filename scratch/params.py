@@ -42,11 +42,20 @@ def _check_layers(
     wname: str, W: Sequence[np.ndarray], bname: str, b: Sequence[np.ndarray | None]
 ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray | None, ...]]:
     """Validate and freeze a list of (out, in) matrices and a matching list of (out,) biases."""
-    if isinstance(W, np.ndarray) or not isinstance(W, Sequence) or len(W) == 0:
+    if not isinstance(W, list | tuple):
+        raise DTypeError(
+            f"{wname} must be a list of 2-D numpy arrays, one per layer, got {type(W).__name__}"
+        )
+    if len(W) == 0:
         raise ShapeError(f"{wname} must be a non-empty list of 2-D arrays, one per layer")
-    if isinstance(b, np.ndarray) or not isinstance(b, Sequence) or len(b) != len(W):
-        got = len(b) if isinstance(b, Sequence) else type(b).__name__
-        raise ShapeError(f"{bname} must be a list of {len(W)} entries (one per layer), got {got}")
+    if not isinstance(b, list | tuple):
+        raise DTypeError(
+            f"{bname} must be a list of {len(W)} entries (one per layer), got {type(b).__name__}"
+        )
+    if len(b) != len(W):
+        raise ShapeError(
+            f"{bname} must be a list of {len(W)} entries (one per layer), got {len(b)}"
+        )
     dtype = W[0].dtype if isinstance(W[0], np.ndarray) else None
     Ws = tuple(_frozen_copy(f"{wname}[{i}]", w, dtype) for i, w in enumerate(W))
     for i, w in enumerate(Ws):
@@ -103,7 +112,8 @@ class Params:
 
     def __init__(self, W: Sequence[np.ndarray], b: Sequence[np.ndarray | None] | None = None):
         """Validate, copy and freeze. `b=None` means a network without biases."""
-        Ws, bs = _check_layers("W", W, "b", [None] * len(W) if b is None else b)
+        no_bias = [None] * len(W) if isinstance(W, list | tuple) else None
+        Ws, bs = _check_layers("W", W, "b", no_bias if b is None else b)
         object.__setattr__(self, "W", Ws)
         object.__setattr__(self, "b", bs)
 

@@ -13,8 +13,42 @@ from __future__ import annotations
 import numpy as np
 
 from scratch.activations import step
-from scratch.errors import MLPInputError, ShapeError
-from scratch.validation import check_count, check_float_matrix, check_learning_rate
+from scratch.errors import DTypeError, MLPInputError, NonFiniteError, NotFittedError, ShapeError
+from scratch.validation import (
+    all_finite,
+    check_count,
+    check_float_matrix,
+    check_instance,
+    check_learning_rate,
+    check_real,
+)
+
+
+def check_fit_arguments(
+    X: np.ndarray, y: np.ndarray, w0: np.ndarray | None, b0: float
+) -> tuple[np.ndarray, float]:
+    """Check the perceptron's training arguments; return w0 as a (d,) array of X's dtype (zeros
+    if None) and b0 as a float. X (n, d): finite floats; y (n,): only 0 and 1; w0 (d,): finite
+    numbers; b0: a finite real number. Shared by `reference.perceptron`."""
+    check_float_matrix("X", X)
+    n, d = X.shape
+    check_instance("y", y, np.ndarray, "a numpy.ndarray")
+    if y.shape != (n,):
+        raise ShapeError(f"y must have shape ({n},) to match X {X.shape}, got {y.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise MLPInputError(f"y must hold only 0 and 1, got values {np.unique(y).tolist()}")
+    if w0 is None:
+        w = np.zeros(d, dtype=X.dtype)
+    else:
+        if not isinstance(w0, np.ndarray) or w0.dtype.kind not in "fiu":
+            got = w0.dtype if isinstance(w0, np.ndarray) else type(w0).__name__
+            raise DTypeError(f"w0 must be a numpy.ndarray of numbers, got {got}")
+        w = w0.astype(X.dtype)
+        if w.shape != (d,):
+            raise ShapeError(f"w0 must have shape ({d},) to match X {X.shape}, got {w.shape}")
+        if not all_finite(w):
+            raise MLPInputError(f"w0 contains NaN or Inf: {w0.tolist()}")
+    return w, check_real("b0", b0)
 
 
 class Perceptron:
@@ -27,7 +61,7 @@ class Perceptron:
     """
 
     def __init__(self, eta: float = 0.1, max_epochs: int = 100):
-        self.eta = check_learning_rate(eta)
+        self.eta = check_learning_rate(eta, "eta")
         self.max_epochs = check_count("max_epochs", max_epochs, minimum=1)
 
     def __repr__(self) -> str:
@@ -40,18 +74,14 @@ class Perceptron:
         w0: np.ndarray | None = None,
         b0: float = 0.0,
     ) -> Perceptron:
-        """Train on X (n, d) float and y (n,) of 0/1 from w0 (d,) (default zeros) and b0."""
-        check_float_matrix("X", X)
-        n, d = X.shape
-        if not isinstance(y, np.ndarray) or y.shape != (n,):
-            shape = y.shape if isinstance(y, np.ndarray) else type(y).__name__
-            raise ShapeError(f"y must have shape ({n},) to match X {X.shape}, got {shape}")
-        if not np.isin(y, (0, 1)).all():
-            raise MLPInputError(f"y must hold only 0 and 1, got values {np.unique(y).tolist()}")
-        w = np.zeros(d, dtype=X.dtype) if w0 is None else np.array(w0, dtype=X.dtype)
-        if w.shape != (d,):
-            raise ShapeError(f"w0 must have shape ({d},) to match X {X.shape}, got {w.shape}")
-        b = X.dtype.type(b0)
+        """Train on X (n, d) float and y (n,) of 0/1 from w0 (d,) (default zeros) and b0.
+
+        Every argument is checked first (`check_fit_arguments`); a w or b that overflows to
+        NaN or Inf raises `NonFiniteError`, and the model is then left as it was.
+        """
+        w, b = check_fit_arguments(X, y, w0, b0)
+        n = X.shape[0]
+        b = X.dtype.type(b)
         errors: list[int] = []
         updates: list[np.ndarray] = []
         for epoch in range(self.max_epochs):
@@ -66,14 +96,20 @@ class Perceptron:
             errors.append(wrong)
             if wrong == 0:
                 break
+        updates_ = np.stack(updates)
+        if not all_finite(updates_):
+            raise NonFiniteError(f"the perceptron's w or b overflowed (eta={self.eta})")
         self.w_, self.b_ = w, float(b)
         self.errors_ = np.array(errors)
-        self.updates_ = np.stack(updates)
+        self.updates_ = updates_
         self.converged_ = errors[-1] == 0
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """step(X w + b) for X (n, d): an (n,) array of 0.0 and 1.0."""
+        """step(X w + b) for X (n, d): an (n,) array of 0.0 and 1.0. Needs `fit` first
+        (`NotFittedError` otherwise)."""
+        if not hasattr(self, "w_"):
+            raise NotFittedError("this Perceptron is not fitted yet: call fit(X, y) before predict")
         check_float_matrix("X", X, columns=self.w_.shape[0])
         return step((X @ self.w_ + self.b_)[:, None])[:, 0]
 

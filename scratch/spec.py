@@ -13,7 +13,7 @@ from scratch.activations import get_activation
 from scratch.errors import ConfigError
 from scratch.losses import get_loss
 from scratch.params import Params
-from scratch.validation import check_count
+from scratch.validation import check_count, check_instance
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,9 @@ class NetworkSpec:
         return len(self.sizes) - 1
 
     def check_params(self, params: Params) -> None:
-        """Raise `ConfigError` unless `params` has this spec's sizes and bias setting."""
-        if not isinstance(params, Params):
-            raise ConfigError(f"params must be a scratch.Params, got {type(params).__name__}")
+        """Raise `ConfigError` unless `params` has this spec's sizes and bias setting
+        (`DTypeError` if it is not a `Params` at all)."""
+        check_instance("params", params, Params, "a scratch.Params")
         if params.sizes != self.sizes:
             raise ConfigError(f"params have sizes {params.sizes} but the spec says {self.sizes}")
         if params.has_bias != self.bias:

@@ -12,7 +12,7 @@ from numbers import Real
 
 import numpy as np
 
-from scratch.errors import DTypeError, MLPInputError, ShapeError
+from scratch.errors import DTypeError, MLPInputError, NonFiniteError, ShapeError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -79,13 +79,64 @@ def check_same_dtype(name: str, X: np.ndarray, dtype: np.dtype) -> None:
         raise DTypeError(f"{name} has dtype {X.dtype} but the parameters are {dtype}")
 
 
-def check_learning_rate(lr: object) -> float:
-    """Return `lr` as a float if it is a finite real number > 0, else raise `MLPInputError`."""
+def check_real(name: str, value: object) -> float:
+    """Return `value` as a float if it is a finite real number (not a bool), else raise
+    `DTypeError` (not a number) or `MLPInputError` (NaN or Inf)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise DTypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(float(value)):
+        raise MLPInputError(f"{name} must be finite, got {value!r}")
+    return float(value)
+
+
+def check_learning_rate(lr: object, name: str = "lr") -> float:
+    """Return `lr` as a float if it is a finite real number > 0, else raise `MLPInputError`
+    (`DTypeError` for a non-number); messages call it `name`."""
     if isinstance(lr, bool) or not isinstance(lr, Real):
-        raise DTypeError(f"lr must be a real number, got {type(lr).__name__}")
+        raise DTypeError(f"{name} must be a real number, got {type(lr).__name__}")
     if not math.isfinite(float(lr)) or lr <= 0:
-        raise MLPInputError(f"lr must be finite and > 0, got {lr!r}")
+        raise MLPInputError(f"{name} must be finite and > 0, got {lr!r}")
     return float(lr)
+
+
+def check_flag(name: str, value: object) -> bool:
+    """Return `value` if it is True or False (a Python bool), else raise `DTypeError`: a truthy
+    string such as "no" is not a flag."""
+    if not isinstance(value, bool):
+        raise DTypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_seed(seed: object) -> int:
+    """Return `seed` if it is a non-negative int, else raise (None is not a seed: no silent
+    randomness)."""
+    return check_count("seed", seed, minimum=0)
+
+
+def check_instance(name: str, value: object, cls: type, what: str) -> None:
+    """Raise `DTypeError` naming `name`, `what` it must be and the type it got, unless `value`
+    is an instance of `cls`."""
+    if not isinstance(value, cls):
+        raise DTypeError(f"{name} must be {what}, got {type(value).__name__}")
+
+
+def check_finite_output(A: np.ndarray, depth: int, lr: float | None = None) -> np.ndarray:
+    """Return the network output A(L) (n, n_L) if finite, else raise `NonFiniteError` naming it
+    (and the step's `lr`, when in a training step)."""
+    if not all_finite(A):
+        raise NonFiniteError(
+            f"the output A({depth}) contains NaN or Inf (shape {A.shape}): the forward pass "
+            "overflowed",
+            lr=lr,
+        )
+    return A
+
+
+def check_finite_cost(cost: float, lr: float | None = None) -> float:
+    """Return `cost` if finite, else raise `NonFiniteError` naming it (and `lr`, as above)."""
+    if not math.isfinite(cost):
+        raise NonFiniteError(f"the cost is {cost}: the output is too far from Y (overflow)", lr=lr)
+    return cost
 
 
 OBJECTIVES = ("cost", "output")
@@ -97,6 +148,17 @@ def check_objective(objective: object) -> str:
     if objective not in OBJECTIVES:
         raise MLPInputError(f"objective must be 'cost' or 'output', got {objective!r}")
     return objective
+
+
+def check_training(lr: object, steps: object, objective: object, **flags: object) -> float:
+    """The checks of a `train` call (both implementations): steps an int >= 1, lr finite > 0,
+    objective known, each flag (record, maximize, freeze_biases) a bool. Returns lr."""
+    check_count("steps", steps, minimum=1)
+    lr = check_learning_rate(lr)
+    check_objective(objective)
+    for name, value in flags.items():
+        check_flag(name, value)
+    return lr
 
 
 def check_count(name: str, value: object, *, minimum: int) -> int:

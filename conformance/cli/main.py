@@ -11,6 +11,12 @@ check a port, train a network on a CSV file.
 
 CASE is a case id from `list` or the path of a case folder (such as one `train` wrote).
 Heavy libraries (torch, matplotlib) are imported only by the commands that need them.
+
+Every user mistake ends the command with one line on stderr, `mlp-conformance COMMAND: error:
+...`, and exit status 2, never a traceback; options and output paths are checked before any
+long computation starts. NumPy's floating-point warnings are silenced while a command runs:
+scratch and reference raise `NonFiniteError` themselves for an output, cost or step that
+overflows, and the command reports that in its one line.
 """
 
 from __future__ import annotations
@@ -19,22 +25,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from conformance.cli.options import DEFAULT_CASE, CLIError
+import numpy as np
+
+from conformance.cli.options import DEFAULT_CASE, MAX_STEPS, CLIError, check_data
 from conformance.cli.plot import cmd_plot
 from conformance.cli.run import cmd_list, cmd_run, cmd_show
 from conformance.cli.train import cmd_train
 from conformance.golden.cases import DATA
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.checking import add_check_arguments
-from scratch.errors import MLPInputError
+from scratch.errors import DTypeError, MLPInputError
 
 
 def cmd_check(args) -> int:
-    from conformance.ports import check
-    from conformance.ports.checking import select_cases
+    from conformance.ports.checking import check_with_arguments, select_cases
 
-    cases = select_cases(args.data, args.case)
-    return check(args.port, cases, strict=args.strict, timeout=args.timeout, junit=args.junit)
+    return check_with_arguments(args, select_cases(check_data(args.data), args.case))
 
 
 # -- the parser ---------------------------------------------------------------------------------
@@ -51,8 +57,12 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_list)
 
     def replay_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--steps", type=int, help="number of steps (default: the case's)")
-        p.add_argument("--lr", type=float, help="learning rate (default: the case's)")
+        p.add_argument(
+            "--steps",
+            type=int,
+            help=f"number of steps (default: the case's; at most {MAX_STEPS:,})",
+        )
+        p.add_argument("--lr", type=float, help="learning rate > 0 (default: the case's)")
 
     p = sub.add_parser("run", help="replay a case with scratch and reference side by side")
     p.add_argument(
@@ -69,7 +79,13 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plot", help="the cost curve of both implementations, as a PNG")
     p.add_argument("case", help="case id or folder")
-    p.add_argument("-o", "--output", type=Path, required=True, help="the PNG file to write")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="the image to write: .png, .pdf, .svg, ... (no extension: .png is added)",
+    )
     replay_options(p)
     p.set_defaults(run=cmd_plot)
 
@@ -92,7 +108,9 @@ def parser() -> argparse.ArgumentParser:
         "--scale", type=float, default=0.1, help="initial weights: standard normal x this (0.1)"
     )
     p.add_argument("--targets", nargs="+", help="target columns (default: the last n_L columns)")
-    p.add_argument("-o", "--out", required=True, help="folder to write the case into")
+    p.add_argument(
+        "-o", "--out", required=True, help="folder to write the case into (never golden data)"
+    )
     p.add_argument("--force", action="store_true", help="write into a non-empty folder")
     p.set_defaults(run=cmd_train)
     return top
@@ -104,9 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:  # no command: the default run
         args = parser().parse_args([*argv, "run"])
     try:
-        return args.run(args)
-    except (CLIError, CaseFormatError, MLPInputError) as err:
-        print(f"mlp-conformance {args.command}: error: {err}", file=sys.stderr)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return args.run(args)
+    except (CLIError, CaseFormatError, MLPInputError, DTypeError) as err:
+        message = " ".join(str(err).splitlines())
+        print(f"mlp-conformance {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

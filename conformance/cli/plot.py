@@ -1,26 +1,49 @@
-"""`plot`: the cost curve of both implementations, with the tutorial's printed costs marked."""
+"""`plot`: the cost curve of both implementations, with the tutorial's printed costs marked.
+
+The output file is checked before the replay starts: its folder must exist, it must be
+writable, and its extension must be one matplotlib writes (none means PNG: `-o curve` writes
+curve.png, and says so).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from conformance.cli.format import progress
-from conformance.cli.options import CLIError, network_options, resolve_case
+from conformance.cli.options import CLIError, check_writable_file, network_options, resolve_case
+
+
+def output_file(path: Path) -> Path:
+    """The file `plot -o path` writes: `path`, or `path`.png without an extension; `CLIError`
+    for an extension matplotlib cannot write or a path that cannot be written."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if path.is_dir():
+        raise CLIError(f"{path} is a folder, not a file")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if path.suffix[1:].lower() not in formats:
+        raise CLIError(f"{path}: unknown extension {path.suffix!r}; known: {', '.join(formats)}")
+    check_writable_file(path)
+    return path
 
 
 def cmd_plot(args) -> int:
     case = resolve_case(args.case, args.data)
     if case.kind != "network":
         raise CLIError(f"plot draws a cost curve; {case.id} is a {case.kind} case")
+    lr, steps = network_options(case, args)
+    output = output_file(args.output)
     from conformance.cli.replay import NetworkReplay
 
-    lr, steps = network_options(case, args)
     replay = NetworkReplay(case, lr)
-    ours, theirs = [], []
-    for _ in progress(range(steps), steps, case.id):
+    ours, theirs = np.empty(steps), np.empty(steps)
+    for t in progress(range(steps), steps, case.id):
         s = replay.step()
-        ours.append(s.cost)
-        theirs.append(float(s.reference_tensors["cost"][0, 0]))
+        ours[t], theirs[t] = s.cost, s.reference_tensors["cost"][0, 0]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,7 +68,7 @@ def cmd_plot(args) -> int:
                 color="black",
                 label=f"printed by {source}",
             )
-    positive = np.array(ours)[np.array(ours) > 0]
+    positive = ours[ours > 0]
     if len(positive) and positive.max() / positive.min() > 100:
         ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -54,10 +77,14 @@ def cmd_plot(args) -> int:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(args.output)
-    plt.close(fig)
+    try:
+        fig.savefig(output)
+    except OSError as err:
+        raise CLIError(f"{output}: cannot write it ({err})") from None
+    finally:
+        plt.close(fig)
     print(
-        f"wrote {args.output}: {steps} steps, final cost {ours[-1]:.6g} (scratch), "
+        f"wrote {output}: {steps} steps, final cost {ours[-1]:.6g} (scratch), "
         f"{theirs[-1]:.6g} (torch)"
     )
     return 0

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from conformance.cli.options import CLIError
 from conformance.golden.cases import Case
 from conformance.golden.runner import literal_t2_recipe, recipe_params, training_options
-from scratch import Network, Perceptron
+from scratch import Network, NonFiniteError, Perceptron
 from scratch.layouts import named_in_layout
 from scratch.perceptron import epoch_tensors
 
@@ -51,10 +52,16 @@ class NetworkReplay:
         self.model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
 
     def step(self) -> NetworkStep:
-        """One step of each; the returned record holds both."""
+        """One step of each; the returned record holds both. A step that diverges (NaN or Inf)
+        raises `CLIError` naming the step, counted from the start of the replay."""
         X, Y = self.case.data["X"], self.case.data["Y"]
-        ours = self.net.train(X, Y, self.lr, 1, **self.options).records[0]
-        theirs = self.model.train(X, Y, self.lr, 1, **self.options).records[0]
+        try:
+            ours = self.net.train(X, Y, self.lr, 1, **self.options).records[0]
+            theirs = self.model.train(X, Y, self.lr, 1, **self.options).records[0]
+        except NonFiniteError as err:
+            raise CLIError(
+                f"{self.case.id} diverged at step {self.t} with lr {self.lr:g}: {err.detail}"
+            ) from None
         self.t += 1
         return NetworkStep(
             self.t - 1,

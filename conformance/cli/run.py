@@ -6,13 +6,21 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.cli.format import first_sentence, fmt_matrix, fmt_values, header, progress
-from conformance.cli.options import CLIError, network_options, resolve_case
+from conformance.cli.options import (
+    MAX_STEPS,
+    CLIError,
+    check_data,
+    check_positive,
+    check_steps,
+    network_options,
+    resolve_case,
+)
 from conformance.golden.cases import Case, case_dirs, load_case
 from conformance.golden.checks import StepTensors, check_figure
 
 
 def cmd_list(args) -> int:
-    cases = [load_case(p) for p in case_dirs(args.data)]
+    cases = [load_case(p) for p in case_dirs(check_data(args.data))]
     print(f"{'case':<26} {'kind':<10} {'source':<8} {'printed':>7}  what it checks")
     for case in cases:
         figures = 0 if case.transcribed is None else len(case.transcribed)
@@ -28,6 +36,7 @@ def run_network(case: Case, args) -> int:
     from conformance.cli.replay import NetworkReplay
 
     lr, steps = network_options(case, args)
+    check_steps("--every", args.every, limit=None)
     spec = case.spec
     print(header(case))
     print(
@@ -38,11 +47,16 @@ def run_network(case: Case, args) -> int:
     every = args.every or (1 if steps <= 50 else max(1, steps // 10))
     print(f"{'step':>6} {'loss':>12}  {'prediction':<38} {'max |scratch - torch|':>22}")
     replay = NetworkReplay(case, lr)
+    training = case.meta["training"]
+    # Only what is printed is kept: the rows, and each step's tensors only when the printed
+    # figures are checked (the case's own lr and steps).
+    figures = case.transcribed is not None and (lr, steps) == (training["lr"], training["steps"])
     computed = StepTensors()
     worst, rows = 0.0, []
     for _ in progress(range(steps), steps, case.id):
         s = replay.step()
-        computed.add(s.step, s.tensors)
+        if figures:
+            computed.add(s.step, s.tensors)
         worst = max(worst, s.max_difference)
         if s.step % every == 0 or s.step == steps - 1:
             rows.append(
@@ -57,8 +71,7 @@ def run_network(case: Case, args) -> int:
             f"(max |scratch - torch| {float(np.max(np.abs(ours - theirs))):.1e})"
         )
     print(f"\nlargest difference between scratch and torch over every tensor: {worst:.1e}")
-    training = case.meta["training"]
-    if case.transcribed is not None and (lr, steps) == (training["lr"], training["steps"]):
+    if figures:
         report_figures(case, computed)
     return 0
 
@@ -81,6 +94,10 @@ def report_figures(case: Case, computed: StepTensors) -> None:
 def run_perceptron(case: Case, args) -> int:
     from conformance.cli.replay import replay_perceptron
 
+    if args.every is not None:
+        raise CLIError(f"--every applies to network cases; {case.id} prints every epoch")
+    check_positive("--lr", args.lr)
+    check_steps("--steps", args.steps)
     p = case.meta["perceptron"]
     eta = p["eta"] if args.lr is None else args.lr
     epochs = p["max_epochs"] if args.steps is None else args.steps
@@ -98,8 +115,15 @@ def run_perceptron(case: Case, args) -> int:
     return 0
 
 
-def run_init(case: Case) -> int:
+def run_init(case: Case, args) -> int:
     from conformance.cli.replay import replay_init
+
+    given = [f"--{k}" for k in ("lr", "steps", "every") if getattr(args, k) is not None]
+    if given:
+        raise CLIError(
+            f"{case.id} is an init case: it checks initial weights and trains nothing, so "
+            f"{' and '.join(given)} {'does' if len(given) == 1 else 'do'} not apply"
+        )
 
     print(header(case) + "\n")
     params, diff = replay_init(case)
@@ -118,7 +142,7 @@ def cmd_run(args) -> int:
         return run_network(case, args)
     if case.kind == "perceptron":
         return run_perceptron(case, args)
-    return run_init(case)
+    return run_init(case, args)
 
 
 def cmd_show(args) -> int:
@@ -129,6 +153,8 @@ def cmd_show(args) -> int:
         raise CLIError(f"show works on network cases; {case.id} is a {case.kind} case (try run)")
     if args.step < 0:
         raise CLIError(f"--step must be >= 0, got {args.step}")
+    if args.step >= MAX_STEPS:  # step K replays K + 1 steps
+        raise CLIError(f"--step must be below {MAX_STEPS:,} (see --help), got {args.step:,}")
     replay = NetworkReplay(case, case.meta["training"]["lr"])
     for _ in range(args.step + 1):
         s = replay.step()

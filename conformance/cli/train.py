@@ -1,4 +1,8 @@
-"""`train`: train a network on a CSV file and save it as a case that `run` replays."""
+"""`train`: train a network on a CSV file and save it as a case that `run` replays.
+
+Every option and the output folder are checked before training starts; the folder may not be
+golden data (see `options.check_not_golden`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance.cli.format import progress
-from conformance.cli.options import CLIError
+from conformance.cli.options import CLIError, check_not_golden, check_positive, check_steps
 
 
 def read_training_csv(path: Path, n_in: int, n_out: int, targets: list[str] | None):
@@ -46,10 +50,27 @@ def read_training_csv(path: Path, n_in: int, n_out: int, targets: list[str] | No
     return X, Y, inputs, targets
 
 
+def check_out(out: Path, data: Path, force: bool) -> None:
+    """`CLIError` unless the case can be written into folder `out`: not a file, not golden data,
+    and empty unless `force`."""
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"-o {out}: exists and is not a folder")
+    check_not_golden(out, data)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise CLIError(f"{out} exists and is not empty; choose another -o or add --force")
+
+
 def cmd_train(args) -> int:
     from conformance.golden.cases import write_case
-    from scratch import Network, NetworkSpec, init_standard_normal
+    from scratch import Network, NetworkSpec, NonFiniteError, init_standard_normal
 
+    check_steps("--steps", args.steps, limit=None)
+    check_positive("--lr", args.lr)
+    check_positive("--scale", args.scale)
+    if args.seed < 0:
+        raise CLIError(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out)
+    check_out(out, args.data, args.force)
     spec = NetworkSpec.build(
         args.sizes, args.hidden, args.output, args.loss, args.reduction, not args.no_bias
     )
@@ -58,14 +79,17 @@ def cmd_train(args) -> int:
     )
     params = init_standard_normal(spec.sizes, args.seed, scale=args.scale, bias=spec.bias)
     net = Network(spec, params)
-    costs = []
-    for _ in progress(range(args.steps), args.steps, "train"):
-        costs.append(net.train_step(X, Y, args.lr))
+    for t in progress(range(args.steps), args.steps, "train"):
+        try:
+            cost = net.train_step(X, Y, args.lr)
+        except NonFiniteError as err:
+            raise CLIError(
+                f"training diverged at step {t} with --lr {args.lr:g}: {err.detail}; "
+                f"nothing was written"
+            ) from None
+        if t == 0:
+            first = cost
     final = net.cost(net.forward(X), Y)
-    out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.force:
-        raise CLIError(f"{out} exists and is not empty; choose another -o or add --force")
-    out.mkdir(parents=True, exist_ok=True)
     case_id = out.name
     L = spec.depth
     meta = {
@@ -100,10 +124,13 @@ def cmd_train(args) -> int:
         },
         "record": {"every_step": ["cost", f"A{L}"], "full_steps": [0]},
     }
-    write_case(out, meta, net.params, {"X": X, "Y": Y})
+    try:
+        write_case(out, meta, net.params, {"X": X, "Y": Y})
+    except OSError as err:
+        raise CLIError(f"-o {out}: cannot write the case ({err})") from None
     print(
         f"trained {'-'.join(map(str, spec.sizes))} for {args.steps} steps: "
-        f"cost {costs[0]:.6g} -> {final:.6g}"
+        f"cost {first:.6g} -> {final:.6g}"
     )
     print(f"wrote {out}/case.json, params.csv (the trained parameters), data.csv")
     print(f"replay it with `mlp-conformance run {out}`")

@@ -4,8 +4,10 @@ A case is a folder `data/<id>/` holding `case.json` (what the case is), and as i
 `params.csv` (initial parameters, in the case's layout), `data.csv` (X, Y, and Xq for a
 prediction query; the perceptron's X and y), `expected.csv` (the generated trajectory) and
 `transcribed.csv` (figures exactly as a tutorial prints them). Every problem raises
-`CaseFormatError` naming the file and, where there is one, the row and column. `write_case`
-writes the inputs of a case (case.json, params.csv, data.csv) the same way.
+`CaseFormatError` naming the file and, where there is one, the row and column or the key;
+`load_all` first checks the folder against its `MANIFEST.sha256` (`ManifestError`). Every
+folder of a data folder is a case. `write_case` writes the inputs of a case (case.json,
+params.csv, data.csv) the same way, and the case's manifest lines.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from conformance.golden.manifest import MANIFEST, regenerate_hint, update_manifest, verify
+from conformance.golden.meaning import check_data, check_params, check_trajectory, check_transcribed
 from conformance.golden.schema import (
     TENSOR_COLUMNS,
     TRAJECTORY_COLUMNS,
@@ -33,7 +36,6 @@ from conformance.golden.tensors import (
     read_table,
     write_rows,
 )
-from conformance.tolerances import half_unit
 from scratch import NetworkSpec, Params
 from scratch.errors import MLPInputError
 from scratch.layouts import from_t1, from_t2, from_t3, named_in_layout
@@ -98,34 +100,6 @@ def params_from_layout(
         raise CaseFormatError(f"{file}: {err}") from None
 
 
-def _check_transcribed(file: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    """Each tolerance must be exactly half a unit in the last printed place of `printed`."""
-    values, tolerances = [], []
-    for i, (printed, tolerance) in enumerate(
-        zip(frame["printed"], frame["tolerance"], strict=True)
-    ):
-        try:
-            figure = Decimal(printed)
-            tol = Decimal(tolerance)
-            rule = half_unit(printed)
-        except InvalidOperation:
-            raise CaseFormatError(
-                f"{file}, row {i + 2}, column 'printed' or 'tolerance': not a decimal number"
-            ) from None
-        if tol != rule:
-            raise CaseFormatError(
-                f"{file}, row {i + 2}, column 'tolerance': {tolerance} is not half a unit in the "
-                f"last printed place of {printed} ({rule})"
-            )
-        values.append(float(figure))
-        tolerances.append(float(tol))
-    dup = frame["check"].duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise CaseFormatError(f"{file}, row {i + 2}, column 'check': repeated check id")
-    return frame.assign(value=values, tol=tolerances)
-
-
 def spec_from_meta(file: Path, meta: dict[str, Any]) -> NetworkSpec:
     """The `NetworkSpec` of a network case's "network" entry; `CaseFormatError` if invalid."""
     net = meta["network"]
@@ -141,44 +115,69 @@ def spec_from_meta(file: Path, meta: dict[str, Any]) -> NetworkSpec:
         raise CaseFormatError(f"{file}, key 'network': {err}") from None
 
 
-def load_case(path: Path) -> Case:
-    """Read one case folder and validate everything in it."""
+def load_case(path: Path, *, check_manifest: bool = True) -> Case:
+    """Read one case folder and validate everything in it: the keys and values of case.json,
+    every file's syntax, every tensor's shape against the case's sizes and layout, and that
+    expected.csv holds every tensor the case promises (`golden.meaning`). When the folder lies
+    in a golden data folder with a manifest (and `check_manifest`), the case's files must match
+    it first (`ManifestError` otherwise)."""
     path = Path(path)
+    if check_manifest and (path.parent / MANIFEST).is_file():
+        verify(path.parent, path.name)
     meta = read_meta(path)
     spec = params = None
     data: dict[str, np.ndarray] = {}
     if meta["kind"] == "network":
         spec = spec_from_meta(path / "case.json", meta)
         file = path / "params.csv"
-        arrays = frame_to_arrays(file, read_table(file, TENSOR_COLUMNS))
+        frame = read_table(file, TENSOR_COLUMNS)
+        arrays = frame_to_arrays(file, frame)
+        check_params(file, frame, arrays, meta)
         params = params_from_layout(file, meta["layout"], arrays, spec.depth, spec.bias)
     if meta["kind"] in ("network", "perceptron"):
         file = path / "data.csv"
-        data = frame_to_arrays(file, read_table(file, TENSOR_COLUMNS))
-        needed = {"X", "Y"} if meta["kind"] == "network" else {"X", "y"}
-        if meta.get("query"):
-            needed.add("Xq")
-        if set(data) != needed:
-            raise CaseFormatError(f"{file}: tensors {sorted(data)}, expected {sorted(needed)}")
-    expected = None
+        frame = read_table(file, TENSOR_COLUMNS)
+        data = frame_to_arrays(file, frame)
+        check_data(file, frame, data, meta)
+    expected = recorded = None
     file = path / "expected.csv"
     if file.exists():
         expected = read_table(file, TRAJECTORY_COLUMNS)
+        recorded = check_trajectory(file, expected, meta, data)
     transcribed = None
     file = path / "transcribed.csv"
     if file.exists():
-        transcribed = _check_transcribed(file, read_table(file, TRANSCRIBED_COLUMNS))
+        transcribed = check_transcribed(file, read_table(file, TRANSCRIBED_COLUMNS), recorded)
     return Case(meta["id"], path, meta, spec, params, data, expected, transcribed)
 
 
 def case_dirs(root: Path = DATA) -> list[Path]:
-    """Every case folder under `root` (a folder with a case.json), sorted by name."""
-    return sorted(p.parent for p in Path(root).glob("*/case.json"))
+    """Every case folder under `root`, sorted by name: every folder there (but hidden ones) is a
+    case, so one without a case.json is an error, never a case silently left out."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CaseFormatError(f"{root}: no such folder of golden cases")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in folders:
+        if not (folder / "case.json").is_file():
+            raise CaseFormatError(
+                f"{folder / 'case.json'}: file missing; every folder of {root} is a case and "
+                f"needs one. {regenerate_hint(root)}"
+            )
+    return folders
 
 
 def load_all(root: Path = DATA) -> list[Case]:
-    """Every case under `root`, validated."""
-    return [load_case(p) for p in case_dirs(root)]
+    """Every case under `root`, validated, after checking every file under `root` against its
+    manifest (`ManifestError`: a file modified, missing or extra, or no manifest at all)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise CaseFormatError(f"{root}: no such folder of golden cases")
+    verify(root)
+    folders = case_dirs(root)
+    if not folders:
+        raise CaseFormatError(f"{root}: holds no case folder")
+    return [load_case(p, check_manifest=False) for p in folders]
 
 
 def write_case(
@@ -189,16 +188,22 @@ def write_case(
 ) -> Path:
     """Write a case's inputs into `folder` (made if missing): case.json (`meta`, validated by
     reading it back), params.csv (`params` in the case's layout) and data.csv (`data`, arrays
-    by name: X, Y, ...). Its expected values are written by `python -m conformance.golden
-    regenerate`. Returns the folder."""
+    by name: X, Y, ...). An expected.csv or transcribed.csv already there described the old
+    inputs and is removed; `python -m conformance.golden regenerate` writes the new expected
+    values. When `folder` lies in a golden data folder with a manifest, the case's manifest
+    lines are rewritten. Returns the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
     read_meta(folder)
+    for stale in ("expected.csv", "transcribed.csv"):
+        (folder / stale).unlink(missing_ok=True)
     header = list(TENSOR_COLUMNS)
     if params is not None:
         arrays = named_in_layout(meta.get("layout", "t1"), params.W, params.b)
         write_rows(folder / "params.csv", header, arrays_to_rows(arrays))
     if data is not None:
         write_rows(folder / "data.csv", header, arrays_to_rows(data))
+    if (folder.parent / MANIFEST).is_file():
+        update_manifest(folder.parent, [folder.name])
     return folder

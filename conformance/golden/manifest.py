@@ -3,64 +3,103 @@
 `data/MANIFEST.sha256` is in the format of `sha256sum` (so `cd data && sha256sum -c
 MANIFEST.sha256` checks it with no Python at all): ``<64 hex digits>  <path relative to data/>``,
 one line per file, sorted by path, every file under the folder except the manifest itself.
-`write_manifest` writes it (`python -m conformance.golden regenerate` and `write_case` call it);
-`verify` raises `ManifestError` naming every modified, missing or extra file and how to
-regenerate. `snapshot` and `changed_files` let a port run check that it left the folder as it
-found it.
+`write_manifest` writes it whole (`python -m conformance.golden manifest`); `update_manifest`
+rewrites the lines of some cases only (`regenerate` and `write_case` call it); `verify` raises
+`ManifestError` naming every modified, missing or extra file and how to regenerate, for the
+whole folder (`load_all`) or one case (`load_case`). `snapshot` and `changed_files` let a port
+run check that it left the folder as it found it.
+
+Not for: what the files mean (`golden.schema`, `golden.meaning`); this module only hashes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.golden.tensors import CaseFormatError
+from conformance.golden.tensors import CaseFormatError, read_text
 
 MANIFEST = "MANIFEST.sha256"
-REGENERATE = (
-    "if the change is deliberate, run `python -m conformance.golden regenerate` (it rewrites "
-    "the manifest), else restore the file (`git checkout -- data/`)"
-)
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+"""The repository's own data/ (commands for it need no --data)."""
+
+
+def regenerate_hint(root: Path = REPO_DATA) -> str:
+    """How to bring the manifest of `root` up to date, or the data back."""
+    data = "" if Path(root).resolve() == REPO_DATA else f" --data {root}"
+    return (
+        f"If the change is deliberate, run `python -m conformance.golden regenerate{data}` "
+        "(after editing a case: it rewrites expected.csv and that case's manifest lines) or "
+        f"`python -m conformance.golden manifest{data}` (after any other deliberate edit: it "
+        "rewrites the whole manifest); otherwise restore the files (`git checkout -- data/`)"
+    )
+
+
+REGENERATE = regenerate_hint()
 
 
 class ManifestError(CaseFormatError):
     """The golden data differs from its manifest: files modified, missing or extra."""
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """{path relative to `root` (POSIX): sha256 hex} for every file under `root` but the
-    manifest itself, sorted by path."""
+def snapshot(root: Path, case: str | None = None) -> dict[str, str]:
+    """{path relative to `root` (POSIX): sha256 hex} for every file under `root` (or only under
+    its folder `case`) but the manifest itself, sorted by path."""
     root = Path(root)
     out = {}
-    for path in sorted(root.rglob("*")):
+    for path in sorted((root if case is None else root / case).rglob("*")):
         rel = path.relative_to(root).as_posix()
         if path.is_file() and rel != MANIFEST:
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
+def _write(root: Path, digests: dict[str, str]) -> Path:
+    file = Path(root) / MANIFEST
+    file.write_text("".join(f"{d}  {rel}\n" for rel, d in sorted(digests.items())), newline="\n")
+    return file
+
+
 def write_manifest(root: Path) -> Path:
     """Write `root`/MANIFEST.sha256 for the files now under `root`; returns its path."""
-    file = Path(root) / MANIFEST
-    lines = [f"{digest}  {rel}\n" for rel, digest in snapshot(root).items()]
-    file.write_text("".join(lines), newline="\n")
-    return file
+    return _write(root, snapshot(root))
+
+
+def update_manifest(root: Path, cases: Iterable[str]) -> list[str]:
+    """Rewrite the manifest lines of the case folders `cases` (names under `root`) from the files
+    now there, keeping every other line (`ManifestError` if `root` has no manifest yet). Returns
+    what changed, as `changed_files` does."""
+    root = Path(root)
+    old = read_manifest(root)
+    new = dict(old)
+    for case in cases:
+        new = {p: d for p, d in new.items() if not p.startswith(f"{case}/")}
+        new.update(snapshot(root, case))
+    _write(root, new)
+    return changed_files(old, new)
 
 
 def read_manifest(root: Path) -> dict[str, str]:
     """The manifest of `root` as {path: sha256}; `ManifestError` if missing or malformed."""
     file = Path(root) / MANIFEST
     if not file.is_file():
+        data = "" if Path(root).resolve() == REPO_DATA else f" --data {root}"
         raise ManifestError(
-            f"{file}: file missing; every golden data folder carries one (write it with "
-            "`python -m conformance.golden regenerate`)"
+            f"{file}: file missing; every golden data folder carries one, listing each file's "
+            f"sha256 (write it with `python -m conformance.golden manifest{data}`)"
         )
-    out = {}
-    text = file.read_bytes().decode("utf-8-sig", errors="replace")
+    try:
+        text = read_text(file)
+    except CaseFormatError as err:
+        raise ManifestError(str(err)) from None
+    out: dict[str, str] = {}
     for i, line in enumerate(text.splitlines(), start=1):
-        digest, sep, rel = line.rstrip("\r").partition("  ")
-        if not sep or len(digest) != 64 or not rel:
+        digest, sep, rel = line.partition("  ")
+        if not sep or len(digest) != 64 or not rel or digest.strip("0123456789abcdefABCDEF"):
             raise ManifestError(f"{file}, line {i}: not '<sha256>  <path>': {line[:80]!r}")
+        if rel in out:
+            raise ManifestError(f"{file}, line {i}: {rel} is listed twice")
         out[rel] = digest.lower()
     return out
 
@@ -73,14 +112,19 @@ def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return out
 
 
-def verify(root: Path) -> None:
-    """Raise `ManifestError` unless the files under `root` are exactly those of its manifest."""
+def verify(root: Path, case: str | None = None) -> None:
+    """Raise `ManifestError` unless the files under `root` (or only under its folder `case`)
+    are exactly those its manifest lists, byte for byte."""
     root = Path(root)
-    problems = changed_files(read_manifest(root), snapshot(root))
+    listed = read_manifest(root)
+    if case is not None:
+        listed = {p: d for p, d in listed.items() if p.startswith(f"{case}/")}
+    problems = changed_files(listed, snapshot(root, case))
     if problems:
         shown = "; ".join(problems[:10]) + (
             f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
         )
         raise ManifestError(
-            f"{root}: the golden data does not match {MANIFEST}: {shown}. {REGENERATE}"
+            f"{root}: the golden data does not match {root / MANIFEST}: {shown}. "
+            f"{regenerate_hint(root)}"
         )

@@ -1,12 +1,17 @@
-"""Rewrite the generated `expected.csv` of golden cases, safely.
+"""Rewrite the generated `expected.csv` of golden cases, and the checksum manifest, safely.
 
 For each case the first implementation (scratch) generates the trajectory and the second
 (reference, or the literal recipe for init cases) confirms it within the float64 tolerance;
 nothing is written unless they agree. An existing value is never changed unless `--force` is
 given: the command prints what would change (and what would be added or removed) and refuses.
-`--dry-run` only prints. Exit status 0 when every case is unchanged or written, 1 otherwise.
+`--dry-run` only prints. Then the manifest lines of every case that ended unchanged or written
+are rewritten (a folder without a manifest gets a whole one once every case is done). Exit
+status 0 when every case is unchanged or written, 1 otherwise.
 
     python -m conformance.golden regenerate [--case ID ...] [--force] [--dry-run] [--data DIR]
+
+`python -m conformance.golden manifest [--data DIR] [--check]` rewrites the whole manifest
+after a deliberate hand edit, once every case loads (`--check`: only verify it).
 """
 
 from __future__ import annotations
@@ -20,8 +25,17 @@ import pandas as pd
 
 from conformance.golden.cases import DATA, TRAJECTORY_COLUMNS, case_dirs, load_case
 from conformance.golden.comparison import KEYS, compare_frames, format_report, with_rest
+from conformance.golden.manifest import (
+    MANIFEST,
+    changed_files,
+    read_manifest,
+    snapshot,
+    update_manifest,
+    verify,
+    write_manifest,
+)
 from conformance.golden.runner import IMPLEMENTATIONS, trajectory
-from conformance.golden.tensors import format_value, write_rows
+from conformance.golden.tensors import CaseFormatError, format_value, write_rows
 
 
 def changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -51,7 +65,7 @@ def describe(case_id: str, diff: pd.DataFrame, limit: int = 20) -> str:
 
 def regenerate_case(path: Path, force: bool, dry_run: bool) -> bool:
     """Regenerate one case; print what happens; True when it ends unchanged or written."""
-    case = load_case(path)
+    case = load_case(path, check_manifest=False)  # a deliberate edit is why we are here
     first, second = IMPLEMENTATIONS[case.kind]
     new = trajectory(case, first)
     report = compare_frames(trajectory(case, second), new)
@@ -82,6 +96,19 @@ def regenerate_case(path: Path, force: bool, dry_run: bool) -> bool:
     return True
 
 
+def _print_changes(root: Path, changes: list[str]) -> None:
+    """Each manifest line written, from `changed_files(old, new)`."""
+    done = {
+        "modified": "line rewritten for",
+        "missing": "line removed for",
+        "extra": "line added for",
+    }
+    for change in changes:
+        kind, _, path = change.partition(": ")
+        print(f"{root / MANIFEST}: {done[kind]} {path}")
+    print(f"{root / MANIFEST}: {len(changes) or 'no'} line(s) changed")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.golden regenerate", description=__doc__.split("\n\n")[0]
@@ -91,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print, write nothing")
     parser.add_argument("--data", type=Path, default=DATA, help="the data folder (default: data/)")
     args = parser.parse_args(argv)
+    try:
+        return _regenerate(parser, args)
+    except CaseFormatError as err:  # bad golden data: one clean line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def _regenerate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     paths = case_dirs(args.data)
     if args.case:
         known = {p.name: p for p in paths}
@@ -100,7 +135,43 @@ def main(argv: list[str] | None = None) -> int:
         paths = [known[c] for c in args.case]
     ok = [regenerate_case(p, args.force, args.dry_run) for p in paths]
     print(f"{sum(ok)} of {len(ok)} case(s) unchanged or written")
+    if args.dry_run:
+        return 0 if all(ok) else 1
+    if (args.data / MANIFEST).is_file():
+        done = [p.name for p, good in zip(paths, ok, strict=True) if good]
+        _print_changes(args.data, update_manifest(args.data, done))
+    elif all(ok) and not args.case:
+        write_manifest(args.data)
+        _print_changes(args.data, changed_files({}, snapshot(args.data)))
+    else:
+        print(f"{args.data / MANIFEST}: not written, as not every case was done")
     return 0 if all(ok) else 1
+
+
+def manifest_main(argv: list[str] | None = None) -> int:
+    """`python -m conformance.golden manifest [--data DIR] [--check]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.golden manifest",
+        description=f"Rewrite DIR/{MANIFEST} (sha256sum format) for every file now under DIR, "
+        "after checking that every case loads; --check only verifies it.",
+    )
+    parser.add_argument("--data", type=Path, default=DATA, help="the data folder (default: data/)")
+    parser.add_argument("--check", action="store_true", help="verify the manifest, write nothing")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            verify(args.data)
+            print(f"{args.data / MANIFEST}: every file matches ({len(snapshot(args.data))} files)")
+            return 0
+        for path in case_dirs(args.data):
+            load_case(path, check_manifest=False)
+    except CaseFormatError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    old = read_manifest(args.data) if (args.data / MANIFEST).is_file() else {}
+    write_manifest(args.data)
+    _print_changes(args.data, changed_files(old, snapshot(args.data)))
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ Not for: the numeric files (`conformance.golden.tensors`) or whole cases (`golde
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
-from conformance.golden.tensors import CaseFormatError
+from conformance.golden.tensors import CaseFormatError, read_text
+from scratch.activations import ACTIVATIONS
 from scratch.layouts import LAYOUTS
+from scratch.losses import LOSSES
 
 KINDS = ("network", "perceptron", "init")
 
@@ -73,56 +76,173 @@ _SUBKEYS = {
     },
 }
 RECIPES = ("t2", "t4", "standard_normal")
+MAX_STEPS = 1_000_000
+"""The most steps a case may train for: the suite replays every one of them."""
 
 
-def _check_keys(where: str, obj: dict, spec: dict[str, tuple[bool, Any]]) -> None:
+def _bad(file: Path, key: str, what: str, value: object) -> CaseFormatError:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return CaseFormatError(f"{file}, key '{key}': {what}, got {shown}")
+
+
+def _check_keys(file: Path, prefix: str, obj: dict, spec: dict[str, tuple[bool, Any]]) -> None:
+    """Every required key of `spec` present with its type, no other key; a key is named with
+    its `prefix` ("training." for the keys inside "training")."""
     for key, (required, kind) in spec.items():
         if key not in obj:
             if required:
-                raise CaseFormatError(f"{where}: missing key '{key}'")
+                raise CaseFormatError(f"{file}, key '{prefix}{key}': missing (it is required)")
             continue
         value = obj[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             names = " or ".join(k.__name__ for k in kinds)
-            raise CaseFormatError(f"{where}: key '{key}' must be {names}, got {value!r}")
+            raise _bad(file, f"{prefix}{key}", f"must be {names}", value)
     unknown = sorted(set(obj) - set(spec))
     if unknown:
-        raise CaseFormatError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(spec)}")
+        raise CaseFormatError(
+            f"{file}, key '{prefix}{unknown[0]}': unknown key (misspelled?); allowed here: "
+            f"{sorted(spec)}"
+        )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"key(s) {repeated} appear more than once")
+    return dict(pairs)
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _finite(x: object) -> bool:
+    try:
+        return not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _counts(file: Path, key: str, values: list, minimum: int, least: int) -> None:
+    """Every entry of `values` an int >= `minimum`, at least `least` entries."""
+    if len(values) < least:
+        raise _bad(file, key, f"needs at least {least} entries", values)
+    for i, x in enumerate(values):
+        if not _is_int(x) or x < minimum:
+            raise _bad(file, f"{key}[{i}]", f"must be an integer >= {minimum}", x)
+
+
+def step_tensor_names(sizes: list[int], activations: list[str], bias: bool) -> list[str]:
+    """The tensors a fully recorded network step holds, in `StepRecord.arrays` order, for layers
+    l = 1..L: Z1, A1, ..., ZL, AL; cost; dA1, dZ1, aprime1 (not for softmax), ...; dW1, db1
+    (db only with bias), ...; W1_after, b1_after, ..."""
+    L = range(1, len(sizes))
+    names = [f"{t}{l}" for l in L for t in ("Z", "A")] + ["cost"]
+    for l, f in zip(L, activations, strict=True):
+        names += [f"dA{l}", f"dZ{l}"] + ([f"aprime{l}"] if f != "softmax" else [])
+    for w, b, suffix in (("dW", "db", ""), ("W", "b", "_after")):
+        names += [n for l in L for n in (f"{w}{l}{suffix}", f"{b}{l}{suffix}")[: 1 + bias]]
+    return names
+
+
+def _check_network(file: Path, meta: dict[str, Any]) -> None:
+    net, training, record = meta["network"], meta["training"], meta["record"]
+    _counts(file, "network.sizes", net["sizes"], 1, 2)
+    if len(net["activations"]) != len(net["sizes"]) - 1:
+        what = f"needs one name per layer: {len(net['sizes']) - 1} for sizes {net['sizes']}"
+        raise _bad(file, "network.activations", what, net["activations"])
+    for i, name in enumerate(net["activations"]):
+        if not isinstance(name, str) or name not in ACTIVATIONS:
+            raise _bad(
+                file, f"network.activations[{i}]", f"must be one of {list(ACTIVATIONS)}", name
+            )
+    if net["loss"] not in LOSSES:
+        raise _bad(file, "network.loss", f"must be one of {list(LOSSES)}", net["loss"])
+    if net["reduction"] not in LOSSES[net["loss"]].reductions:
+        allowed = list(LOSSES[net["loss"]].reductions)
+        raise _bad(file, "network.reduction", f"must be one of {allowed}", net["reduction"])
+    if not _finite(training["lr"]) or training["lr"] <= 0:
+        raise _bad(file, "training.lr", "must be a finite number > 0", training["lr"])
+    steps = training["steps"]
+    if not 1 <= steps <= MAX_STEPS:
+        raise _bad(file, "training.steps", f"must be in 1..{MAX_STEPS}", steps)
+    if training["objective"] not in ("cost", "output"):
+        raise _bad(file, "training.objective", "must be 'cost' or 'output'", training["objective"])
+    known = step_tensor_names(net["sizes"], net["activations"], net["bias"])
+    every, full = record["every_step"], record["full_steps"]
+    for i, name in enumerate(every):
+        if name not in known:
+            raise _bad(file, f"record.every_step[{i}]", f"must be one of {known}", name)
+        if name in every[:i]:
+            raise _bad(file, f"record.every_step[{i}]", "repeats an earlier entry", name)
+    for i, s in enumerate(full):
+        if not _is_int(s) or not 0 <= s < steps:
+            raise _bad(file, f"record.full_steps[{i}]", f"must be a step in 0..{steps - 1}", s)
+        if s in full[:i]:
+            raise _bad(file, f"record.full_steps[{i}]", "repeats an earlier entry", s)
+    if "init" in meta and meta["init"]["sizes"] != net["sizes"]:
+        what = f"must equal network.sizes {net['sizes']}"
+        raise _bad(file, "init.sizes", what, meta["init"]["sizes"])
+
+
+def _check_values(file: Path, meta: dict[str, Any]) -> None:
+    """The values of a case.json whose keys and types are right: what needs no other file."""
+    for key in ("tutorial", "section", "file"):
+        if not meta["source"][key].strip():
+            raise _bad(file, f"source.{key}", "must not be empty", meta["source"][key])
+    if not meta["description"].strip():
+        raise _bad(file, "description", "must not be empty", meta["description"])
+    folder = file.parent.resolve().name
+    if meta["id"] != folder:
+        raise _bad(file, "id", f"must equal the folder name {folder!r}", meta["id"])
+    if "layout" in meta and meta["layout"] not in LAYOUTS:
+        raise _bad(file, "layout", f"must be one of {list(LAYOUTS)}", meta["layout"])
+    if "init" in meta:
+        init = meta["init"]
+        if init["recipe"] not in RECIPES:
+            raise _bad(file, "init.recipe", f"must be one of {list(RECIPES)}", init["recipe"])
+        _counts(file, "init.sizes", init["sizes"], 1, 2)
+        if init["seed"] < 0:
+            raise _bad(file, "init.seed", "must be a non-negative integer", init["seed"])
+    if meta["kind"] == "network":
+        _check_network(file, meta)
+    if meta["kind"] == "perceptron":
+        p = meta["perceptron"]
+        if not _finite(p["eta"]) or p["eta"] <= 0:
+            raise _bad(file, "perceptron.eta", "must be a finite number > 0", p["eta"])
+        if p["max_epochs"] < 1:
+            raise _bad(file, "perceptron.max_epochs", "must be >= 1", p["max_epochs"])
+        if not p["w0"]:
+            raise _bad(file, "perceptron.w0", "needs one weight per input", p["w0"])
+        for i, w in enumerate(p["w0"]):
+            if not _finite(w):
+                raise _bad(file, f"perceptron.w0[{i}]", "must be a finite number", w)
+        if not _finite(p["b0"]):
+            raise _bad(file, "perceptron.b0", "must be a finite number", p["b0"])
 
 
 def read_meta(path: Path) -> dict[str, Any]:
-    """Read and validate `case.json`: keys by kind, no unknown (misspelled) key."""
+    """Read and validate `case.json` (UTF-8, a byte-order mark and CRLF allowed): keys by kind,
+    no unknown (misspelled) or repeated key, every value in range (`CaseFormatError` naming
+    the file and the key)."""
     file = path / "case.json"
-    if not file.is_file():
-        raise CaseFormatError(f"{file}: file missing")
+    text = read_text(file)
     try:
-        meta = json.loads(file.read_text())
+        meta = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise CaseFormatError(f"{file}, line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except ValueError as err:
+        raise CaseFormatError(f"{file}: {err}") from None
     if not isinstance(meta, dict):
         raise CaseFormatError(f"{file}: must hold a JSON object")
     kind = meta.get("kind")
     if kind not in KINDS:
-        raise CaseFormatError(f"{file}: key 'kind' must be one of {KINDS}, got {kind!r}")
-    _check_keys(str(file), meta, {**_KEYS["common"], **_KEYS[kind]})
+        raise _bad(file, "kind", f"must be one of {list(KINDS)}", kind)
+    _check_keys(file, "", meta, {**_KEYS["common"], **_KEYS[kind]})
     for key, spec in _SUBKEYS.items():
         if key in meta:
-            _check_keys(f"{file}, key '{key}'", meta[key], spec)
-    if meta["id"] != path.name:
-        raise CaseFormatError(f"{file}: id {meta['id']!r} must equal the folder name {path.name!r}")
-    if "layout" in meta and meta["layout"] not in LAYOUTS:
-        raise CaseFormatError(f"{file}: layout must be one of {LAYOUTS}, got {meta['layout']!r}")
-    if "init" in meta and meta["init"]["recipe"] not in RECIPES:
-        raise CaseFormatError(f"{file}: init recipe must be one of {RECIPES}")
-    if kind == "network":
-        training = meta["training"]
-        if training["objective"] not in ("cost", "output"):
-            raise CaseFormatError(f"{file}: training.objective must be 'cost' or 'output'")
-        steps = training["steps"]
-        bad = [
-            s for s in meta["record"]["full_steps"] if not isinstance(s, int) or not 0 <= s < steps
-        ]
-        if bad:
-            raise CaseFormatError(f"{file}: record.full_steps {bad} are not steps 0..{steps - 1}")
+            _check_keys(file, f"{key}.", meta[key], spec)
+    _check_values(file, meta)
     return meta

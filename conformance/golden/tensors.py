@@ -4,6 +4,8 @@ Every numeric file of a case holds one value per line, ``tensor,row,col,value`` 
 files add a leading ``step``). A tensor's shape is (1 + max row, 1 + max col) and every cell must
 be present exactly once. One-dimensional vectors (T1's biases) are stored as a column (col 0).
 Values are written with 17 significant digits, which round-trips every float64 exactly.
+Files are read as UTF-8 (`read_text`): a byte-order mark and CRLF line ends are accepted, any
+other byte that is not UTF-8 is an error naming its offset.
 """
 
 from __future__ import annotations
@@ -27,61 +29,112 @@ def format_value(x: float) -> str:
     return format(float(x), ".17g")
 
 
+BOM = b"\xef\xbb\xbf"
+
+
+def read_text(path: Path, data: bytes | None = None) -> str:
+    """The text of a golden file (`data`, its bytes, if already read): UTF-8 with or without a
+    byte-order mark, CRLF or LF line ends (returned as LF). Raises `CaseFormatError` for a
+    missing file, and for bytes that are not UTF-8, naming the byte offset and its line."""
+    if data is None:
+        if not path.is_file():
+            raise CaseFormatError(f"{path}: file missing")
+        data = path.read_bytes()
+    skip = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = skip + err.start
+        line = data.count(b"\n", 0, offset) + 1
+        raise CaseFormatError(
+            f"{path}, byte {offset} (line {line}): byte 0x{data[offset]:02x} is not UTF-8 "
+            f"({err.reason}); golden files are UTF-8 text"
+        ) from None
+    return text.replace("\r\n", "\n")
+
+
+def _records(path: Path, text: str, width: int) -> list[list[str]]:
+    """The CSV records after the header, each of exactly `width` cells; a blank line is an
+    error unless only blank lines follow it. Record i is line i + 2 of the file."""
+    rows = list(csv.reader(io.StringIO(text)))
+    while rows and not rows[-1]:
+        rows.pop()
+    for i, row in enumerate(rows[1:]):
+        if len(row) != width:
+            what = "a blank line" if not row else f"{len(row)} cell{'s' * (len(row) != 1)}"
+            raise CaseFormatError(
+                f"{path}, row {i + 2}: {what}, but the header has {width} columns"
+            )
+    return rows[1:]
+
+
 def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> pd.DataFrame:
     """Read a CSV whose header must be exactly `columns` (name -> "int", "float" or "str").
 
     `text`, if given, is the CSV itself and `path` only names it in messages (a port's output).
     Raises `CaseFormatError` naming the file, and the row (the line number in the file) and
-    column of the first bad cell: a missing or unknown column, an empty cell, a non-number.
+    column of the first bad cell: a missing or unknown column, a row of the wrong width, an
+    empty cell, a non-number, a non-integer (row, col, step), a value that is not finite.
+    A header with no rows is a valid, empty table. The frame's index i is line i + 2.
     """
-    if text is None and not path.is_file():
-        raise CaseFormatError(f"{path}: file missing")
+    if text is None:
+        text = read_text(path)
+    else:
+        text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     try:
-        source = path if text is None else io.StringIO(text)
-        raw = pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CaseFormatError(f"{path}: not a readable CSV file ({err})") from None
-    header = list(raw.columns)
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as err:
+        raise CaseFormatError(f"{path}, row 1 (header): not CSV ({err})") from None
+    header = [h.strip() for h in header]
     missing = [c for c in columns if c not in header]
     unknown = [c for c in header if c not in columns]
-    if missing or unknown:
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or repeated:
         raise CaseFormatError(
-            f"{path}, row 1 (header): missing column(s) {missing}, unknown column(s) {unknown}; "
-            f"expected exactly {list(columns)}"
+            f"{path}, row 1 (header): missing column(s) {missing}, unknown column(s) {unknown}"
+            + (f", repeated column(s) {repeated}" if repeated else "")
+            + f"; expected exactly {list(columns)}"
         )
+    try:
+        records = _records(path, text, len(header))
+    except csv.Error as err:
+        raise CaseFormatError(f"{path}: not CSV ({err})") from None
+    table = list(zip(*records, strict=True)) if records else [()] * len(header)
+    by_column = dict(zip(header, table, strict=True))
     out = {}
     for name, kind in columns.items():
-        cells = raw[name].str.strip()
-        empty = np.flatnonzero(cells == "")
-        if kind != "str" and len(empty):
-            raise CaseFormatError(f"{path}, row {empty[0] + 2}, column '{name}': empty cell")
+        cells = [cell.strip() for cell in by_column[name]]
         if kind == "str":
-            out[name] = cells
+            out[name] = np.array(cells, dtype=object)
             continue
-        values = pd.to_numeric(cells, errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy())
+        if "" in cells:
+            i = cells.index("")
+            raise CaseFormatError(f"{path}, row {i + 2}, column '{name}': empty cell")
+        values = pd.to_numeric(np.array(cells, dtype=object), errors="coerce").astype(np.float64)
+        bad = np.flatnonzero(np.isnan(values))
         if len(bad):
             i = bad[0]
             raise CaseFormatError(
-                f"{path}, row {i + 2}, column '{name}': {cells.iloc[i]!r} is not a number"
+                f"{path}, row {i + 2}, column '{name}': {cells[i]!r} is not a number"
             )
+        finite = np.isfinite(values)
         if kind == "int":
-            if not (values == values.round()).all():
-                i = np.flatnonzero((values != values.round()).to_numpy())[0]
+            whole = finite & (np.abs(values) <= 2**53)
+            whole[whole] = values[whole] == np.round(values[whole])
+            if not whole.all():
+                i = np.flatnonzero(~whole)[0]
                 raise CaseFormatError(
-                    f"{path}, row {i + 2}, column '{name}': {cells.iloc[i]!r} is not an integer"
+                    f"{path}, row {i + 2}, column '{name}': {cells[i]!r} is not an integer"
                 )
-            values = values.astype(np.int64)
-        else:
-            values = values.astype(np.float64)
-            nonfinite = np.flatnonzero(~np.isfinite(values.to_numpy()))
-            if len(nonfinite):
-                i = nonfinite[0]
-                raise CaseFormatError(
-                    f"{path}, row {i + 2}, column '{name}': {cells.iloc[i]!r} is not finite"
-                )
+            out[name] = values.astype(np.int64)
+            continue
+        if not finite.all():
+            i = np.flatnonzero(~finite)[0]
+            raise CaseFormatError(
+                f"{path}, row {i + 2}, column '{name}': {cells[i]!r} is not finite"
+            )
         out[name] = values
-    return pd.DataFrame(out, index=raw.index)
+    return pd.DataFrame(out)
 
 
 def _grouped_arrays(path: Path, frame: pd.DataFrame, keys: list[str]) -> dict:

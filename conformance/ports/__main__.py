@@ -1,7 +1,7 @@
 """Command line: check a port against the golden cases, or run the mutant catalogue.
 
     python -m conformance.ports check --port "<command>" [--case ID] [--strict] [--timeout S]
-                                      [--junit FILE] [--data DIR]
+                                      [--max-output MIB] [--junit FILE] [--data DIR]
     python -m conformance.ports mutants [--subprocess] [--junit FILE]
 
 `check` prints a table per failing case and a summary, and exits 1 on any failure or error
@@ -22,10 +22,17 @@ import numpy as np
 from conformance.golden.cases import DATA, load_all
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
-from conformance.ports.checking import add_check_arguments, check, select_cases
+from conformance.ports.checking import (
+    add_check_arguments,
+    check_with_arguments,
+    junit_option,
+    seconds_option,
+    select_cases,
+)
+from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import write_junit
-from conformance.ports.runner import DEFAULT_TIMEOUT, CaseResult, grade, run_command, run_solver
+from conformance.ports.runner import DEFAULT_TIMEOUT, run_command, run_solver
 
 
 def cmd_check(args) -> int:
@@ -34,7 +41,7 @@ def cmd_check(args) -> int:
     except CaseFormatError as err:
         print(err, file=sys.stderr)
         return 2
-    return check(args.port, cases, strict=args.strict, timeout=args.timeout, junit=args.junit)
+    return check_with_arguments(args, cases)
 
 
 def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:
@@ -87,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(run=cmd_check)
     m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")
     m.add_argument("--subprocess", action="store_true", help="run each mutant as a port command")
-    m.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per case (60)")
-    m.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    m.add_argument(
+        "--timeout", type=seconds_option, default=DEFAULT_TIMEOUT, help="seconds per case (60)"
+    )
+    m.add_argument("--junit", type=junit_option, help="also write a JUnit XML report here")
     m.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
     m.set_defaults(run=cmd_mutants)
     args = parser.parse_args(argv)

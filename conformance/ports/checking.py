@@ -2,38 +2,106 @@
 
 The one entry point the command lines share: `python -m conformance.ports check` and
 `mlp-conformance check` both parse their options with `add_check_arguments` and call `check`.
+Every argument is checked before any port runs: on the command line a bad one is a usage error
+(exit status 2) naming the option; `check` raises `PortArgumentError` (a `ValueError`) naming it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
+from conformance.ports.grading import CaseResult, grade
 from conformance.ports.report import case_detail, summary_table, write_junit
-from conformance.ports.runner import DEFAULT_TIMEOUT, CaseResult, grade, run_command
+from conformance.ports.runner import (
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_TIMEOUT,
+    PortArgumentError,
+    check_max_output,
+    check_timeout,
+    port_argv,
+    run_command,
+)
+
+
+def check_junit(path: object) -> Path:
+    """The JUnit report's path, if it can be written: its folder exists and is writable, and
+    it is not itself a folder; else `PortArgumentError` naming `junit`."""
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise PortArgumentError(f"junit must be a file path, got {path!r}")
+    path = Path(path)
+    folder = path.parent
+    if path.is_dir():
+        raise PortArgumentError(f"junit: {path} is a folder, not a file")
+    if not folder.is_dir():
+        raise PortArgumentError(f"junit: the folder {folder} does not exist (create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PortArgumentError(f"junit: cannot write into the folder {folder}")
+    return path
+
+
+def _option(check: Callable[[object], object], number: bool) -> Callable[[str], object]:
+    """An argparse `type`: `check` applied to the text (as a float if `number`), its
+    `PortArgumentError` turned into a usage error."""
+
+    def parse(text: str) -> object:
+        try:
+            return check(float(text) if number else text)
+        except (PortArgumentError, ValueError) as err:
+            message = str(err) if isinstance(err, PortArgumentError) else f"not a number: {text!r}"
+            raise argparse.ArgumentTypeError(message) from None
+
+    return parse
+
+
+def check_port(command: object) -> str:
+    """The port command, if it splits into a program and its arguments (`port_argv`)."""
+    port_argv(command)
+    return str(command)
+
+
+port_option = _option(check_port, number=False)
+seconds_option = _option(check_timeout, number=True)
+mib_option = _option(check_max_output, number=True)
+junit_option = _option(check_junit, number=False)
 
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `check`: --port (required), --case, --strict, --timeout, --junit."""
-    parser.add_argument("--port", required=True, help='the port command, e.g. "python my_port.py"')
+    """The options of `check`: --port (required), --case, --strict, --timeout, --max-output,
+    --junit; each checked as it is parsed."""
+    parser.add_argument(
+        "--port", required=True, type=port_option, help='the port command, e.g. "python my_port.py"'
+    )
     parser.add_argument("--case", action="append", help="only this case id (repeatable)")
     parser.add_argument("--strict", action="store_true", help="a value the port omits is a failure")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds_option,
         default=DEFAULT_TIMEOUT,
-        help=f"seconds per case ({DEFAULT_TIMEOUT:g})",
+        help=f"seconds per case ({DEFAULT_TIMEOUT:g}); then the port and all it started are killed",
     )
-    parser.add_argument("--junit", type=Path, help="also write a JUnit XML report here")
+    parser.add_argument(
+        "--max-output",
+        type=mib_option,
+        default=DEFAULT_MAX_OUTPUT,
+        metavar="MIB",
+        help=f"the most a port may print on stdout, in MiB ({DEFAULT_MAX_OUTPUT:g})",
+    )
+    parser.add_argument("--junit", type=junit_option, help="also write a JUnit XML report here")
 
 
 def select_cases(data: Path, ids: list[str] | None) -> list[Case]:
-    """Every case in `data`, or those named by `ids`; `CaseFormatError` for an unknown id."""
+    """Every case in `data`, or those named by `ids`; `CaseFormatError` for an unknown id or a
+    folder with no case."""
     cases = load_all(data)
+    if not cases:
+        raise CaseFormatError(f"{data}: no golden case here (no */case.json)")
     if not ids:
         return cases
     known = {c.id for c in cases}
@@ -44,12 +112,17 @@ def select_cases(data: Path, ids: list[str] | None) -> list[Case]:
 
 
 def run_port(
-    port: str, cases: list[Case], strict: bool, timeout: float, out: TextIO
+    port: str,
+    cases: list[Case],
+    strict: bool,
+    timeout: float,
+    out: TextIO,
+    max_output: float = DEFAULT_MAX_OUTPUT,
 ) -> list[CaseResult]:
     """Grade `port` on each case; print each failing case's detail as it comes."""
     results = []
     for case in cases:
-        result = grade(case, run_command(port, case, timeout), strict)
+        result = grade(case, run_command(port, case, timeout, max_output), strict)
         results.append(result)
         if result.status in ("fail", "error"):
             print(case_detail(result), file=out, flush=True)
@@ -62,16 +135,26 @@ def check(
     *,
     strict: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    max_output: float = DEFAULT_MAX_OUTPUT,
     junit: Path | None = None,
     out: TextIO | None = None,
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
+    `timeout` (seconds) and `max_output` (MiB of stdout) bound each case. Every argument is
+    checked first: `PortArgumentError` (a `ValueError`) names a bad one before any port runs.
     Returns the exit status: 0 when every supported case passes; 1 on any failure or error, or
     when the port supports none of the cases (unsupported cases alone are skipped).
     """
+    check_port(port)
+    timeout, max_output = check_timeout(timeout), check_max_output(max_output)
+    junit = None if junit is None else check_junit(junit)
+    if not isinstance(cases, list | tuple) or not cases:
+        raise PortArgumentError(f"cases must be a non-empty list of golden cases, got {cases!r}")
+    if not all(isinstance(c, Case) for c in cases):
+        raise PortArgumentError("cases must hold golden cases (`load_all`, `select_cases`)")
     out = sys.stdout if out is None else out
-    results = run_port(port, cases, strict, timeout, out)
+    results = run_port(port, list(cases), strict, timeout, out, max_output)
     print(summary_table(results), file=out)
     if junit:
         write_junit(junit, port, results)
@@ -80,3 +163,15 @@ def check(
     if none:
         print("the port supports none of these cases", file=sys.stderr)
     return 1 if bad or none else 0
+
+
+def check_with_arguments(args: argparse.Namespace, cases: list[Case]) -> int:
+    """`check` with the options `add_check_arguments` parsed into `args`."""
+    return check(
+        args.port,
+        cases,
+        strict=args.strict,
+        timeout=args.timeout,
+        max_output=args.max_output,
+        junit=args.junit,
+    )

@@ -1,11 +1,17 @@
-"""Reports of a port run: a per-case, per-step, per-tensor table, a summary, JUnit XML."""
+"""Reports of a port run: a per-case, per-step, per-tensor table, a summary, JUnit XML.
+
+Messages come from `conformance.ports.runner` and `conformance.ports.grading`, which quote at
+most a few hundred characters of what a port printed; the JUnit file escapes any character XML
+cannot hold, so the report of a hostile port stays small and well-formed.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conformance.ports.runner import CaseResult
+from conformance.ports.grading import CaseResult
+from conformance.ports.runner import printable
 
 
 def case_detail(result: CaseResult, limit: int = 15) -> str:
@@ -56,13 +62,13 @@ def summary_table(results: list[CaseResult]) -> str:
 
 
 def write_junit(path: Path, port: str, results: list[CaseResult]) -> None:
-    """JUnit XML: one testsuite for the port, one testcase per golden case."""
+    """JUnit XML: one testsuite for the port, one testcase per golden case (`printable` text)."""
     failures = sum(r.status == "fail" for r in results)
     errors = sum(r.status == "error" for r in results)
     skipped = sum(r.status == "unsupported" for r in results)
     suite = ET.Element(
         "testsuite",
-        name=f"mlp-conformance port {port}",
+        name=printable(f"mlp-conformance port {port}"),
         tests=str(len(results)),
         failures=str(failures),
         errors=str(errors),
@@ -70,12 +76,13 @@ def write_junit(path: Path, port: str, results: list[CaseResult]) -> None:
     )
     for r in results:
         case = ET.SubElement(suite, "testcase", classname="mlp-conformance", name=r.case_id)
+        message = printable(r.message)
         if r.status == "fail":
-            ET.SubElement(case, "failure", message=r.message).text = case_detail(r)
+            ET.SubElement(case, "failure", message=message).text = printable(case_detail(r))
         elif r.status == "error":
-            ET.SubElement(case, "error", message=r.message).text = r.message
+            ET.SubElement(case, "error", message=message).text = message
         elif r.status == "unsupported":
-            ET.SubElement(case, "skipped", message=r.message)
+            ET.SubElement(case, "skipped", message=message)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

@@ -1,110 +1,256 @@
-"""Run a port on golden cases and grade its answers (the runner side of conformance/PORTS.md).
+"""Run a port on one golden case and say how it ended (the runner side of
+conformance/PORTS.md); `conformance.ports.grading` grades the answer.
 
-A port is run once per case, as a command (a subprocess with a timeout) or, for Python ports in
-this repository, in process through the same output parser. Its answer is graded group by group,
-a group being one tensor at one step: "pass", "fail" (values out of tolerance), "wrong-shape"
-(cells missing from or beyond the expected shape) or "omitted" (the port did not output it;
-a failure only in strict mode). Nothing a port does (crash, hang, garbage) raises out of here:
-it becomes a `CaseResult` whose message names the case.
+A port is run once per case, as a command (a subprocess: `conformance.ports.process` keeps the
+runner in control) or, for Python ports in this repository, in process (`run_solver`). Nothing
+a port does (crash, hang, garbage, endless or binary output, touching the golden data) raises
+out of here: it becomes an `Outcome` whose message quotes at most `QUOTE` characters of it.
+A bad argument of the caller (an empty command, a timeout of NaN) is a `PortArgumentError`.
+
+What a port command sees: `MLP_CASE_DIR` is a fresh temporary folder holding copies of the
+case's `PORT_FILES` only (never expected.csv or transcribed.csv), and its working directory is
+another; both are removed after the case. The golden folder the case came from is hashed
+(`conformance.golden.manifest.snapshot`) before and after: a change is an error naming the files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import shlex
+import shutil
 import signal
-import subprocess
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
-from conformance.golden.comparison import KEYS, compare_frames
-from conformance.golden.tensors import CaseFormatError, read_table
+from conformance.golden.manifest import changed_files, snapshot
+from conformance.golden.tensors import CaseFormatError
+from conformance.ports.process import DEFAULT_MAX_OUTPUT_MIB, Finished, MiB, run_process
 from conformance.ports.protocol import UNSUPPORTED_EXIT, Trajectory, Unsupported, to_csv
 from conformance.ports.request import build_request
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
+"""The cap on a port's stdout, in MiB (`--max-output`)."""
+PORT_FILES = ("case.json", "params.csv", "data.csv")
+"""What a port may read in MLP_CASE_DIR (those the case has)."""
+QUOTE = 300
+"""Characters of a port's output or stderr that a message may quote."""
+HEADER = ",".join(TRAJECTORY_COLUMNS)
+
+
+class PortArgumentError(ValueError):
+    """An argument of the runner is invalid (the caller's mistake, not the port's); the message
+    names the argument."""
+
+
+def _positive(name: str, value: object, unit: str) -> float:
+    """`value` as a finite float > 0, else `PortArgumentError` naming `name`."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise PortArgumentError(f"{name} must be a finite number of {unit} > 0, got {value!r}")
+    return float(value)
+
+
+def check_timeout(timeout: object) -> float:
+    """The timeout in seconds, validated: finite, > 0 (`PortArgumentError` names `timeout`)."""
+    seconds = _positive("timeout", timeout, "seconds")
+    if seconds > threading.TIMEOUT_MAX:
+        raise PortArgumentError(
+            f"timeout must be at most {threading.TIMEOUT_MAX:g} s, got {timeout}"
+        )
+    return seconds
+
+
+def check_max_output(max_output: object) -> float:
+    """The stdout cap in MiB, validated: finite, > 0 (`PortArgumentError` names `max_output`)."""
+    return _positive("max_output", max_output, "MiB")
+
+
+def port_argv(command: object) -> list[str]:
+    """The port command split like a shell would (not run through one); `PortArgumentError`
+    naming `port` if it is not a string, is empty or does not parse."""
+    if not isinstance(command, str):
+        raise PortArgumentError(
+            f"port must be a command line (a str), got {type(command).__name__}"
+        )
+    try:
+        argv = shlex.split(command)
+    except ValueError as err:
+        raise PortArgumentError(f"port: cannot split {clip(command)!r} into words: {err}") from None
+    if not argv or "\0" in command:
+        raise PortArgumentError(f"port must name a program to run, got {clip(command)!r}")
+    return argv
+
+
+def _absolute(argv: list[str]) -> list[str]:
+    """The port runs in a temporary folder: a relative path to the program (./my_port), and
+    each later argument naming an existing file or folder here, become absolute paths."""
+    out = []
+    for i, arg in enumerate(argv):
+        relative = arg and not os.path.isabs(arg) and not arg.startswith("-")
+        if relative and ("/" in arg if i == 0 else os.path.exists(arg)):
+            arg = os.path.abspath(arg)
+        out.append(arg)
+    return out
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character but newline and tab escaped (XML-safe)."""
+    return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
+
+
+def clip(text: str, limit: int = QUOTE) -> str:
+    """`text` made printable and, if longer than `limit`, its middle cut out."""
+    for _ in range(2):  # escaping can lengthen it: cut again
+        if len(text) > limit:
+            half = limit // 2
+            text = f"{text[:half]} ...[{len(text) - 2 * half} characters cut]... {text[-half:]}"
+        text = printable(text)
+    return text
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What running a port on one case gave: status "ok" (text holds its CSV), "unsupported",
-    "crash", "hang"; message explains anything but "ok"."""
+    "crash", "hang", "bad output" or "data changed"; message says what happened, for anything
+    but "ok"."""
 
     status: str
     text: str = ""
     message: str = ""
 
 
-@dataclass(frozen=True)
-class CaseResult:
-    """A graded case. status: "pass", "fail", "unsupported" or "error" (crash, hang, bad output).
-
-    groups: one row per expected (step, tensor): state, max abs and rel error and where.
-    """
-
-    case_id: str
-    status: str
-    message: str = ""
-    groups: pd.DataFrame | None = None
-
-    @property
-    def first_divergence(self) -> tuple[int, str] | None:
-        if self.groups is None:
-            return None
-        bad = self.groups[self.groups["state"].isin(["fail", "wrong-shape"])]
-        if bad.empty:
-            return None
-        first = bad.sort_values("step", kind="stable").iloc[0]
-        return int(first["step"]), str(first["tensor"])
-
-    def count(self, state: str) -> int:
-        return 0 if self.groups is None else int((self.groups["state"] == state).sum())
+def _golden_root(case: Case) -> Path | None:
+    """The golden folder the case was loaded from (None for a case not read from a folder)."""
+    return case.path.parent if (case.path / "case.json").is_file() else None
 
 
-def _tail(text: str, n: int = 600) -> str:
-    text = text.strip()
-    return text if len(text) <= n else "..." + text[-n:]
-
-
-def run_command(command: str, case: Case, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
-    """Run `command` (split like a shell would, no shell) with the case's request on stdin and
-    MLP_CASE_DIR set to its folder; kill its whole process group after `timeout` seconds."""
+def _fingerprint(root: Path | None) -> dict[str, str]:
+    """`snapshot(root)`; a file that cannot be read any more is a change too."""
+    if root is None:
+        return {}
     try:
-        argv = shlex.split(command)
-    except ValueError as err:
-        return Outcome("crash", message=f"cannot parse the port command {command!r}: {err}")
-    env = {**os.environ, "MLP_CASE_DIR": str(case.path)}
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
+        return snapshot(root)
     except OSError as err:
-        return Outcome("crash", message=f"cannot start {command!r}: {err}")
+        return {f"{err.filename} (unreadable)": ""}
+
+
+@contextlib.contextmanager
+def port_folders(case: Case) -> Iterator[tuple[Path, Path]]:
+    """(MLP_CASE_DIR, working directory): two fresh temporary folders, the first holding copies
+    of the case's `PORT_FILES`; both removed afterwards, whatever the port left in them."""
+    with (
+        tempfile.TemporaryDirectory(prefix="mlp-port-case-", ignore_cleanup_errors=True) as d,
+        tempfile.TemporaryDirectory(prefix="mlp-port-cwd-", ignore_cleanup_errors=True) as cwd,
+    ):
+        for name in PORT_FILES:
+            if (case.path / name).is_file():
+                shutil.copyfile(case.path / name, Path(d) / name)
+        yield Path(d), Path(cwd)
+
+
+def signal_name(number: int) -> str:
+    """The name of signal `number` ("SIGSEGV" for 11), or "signal N" if it names none."""
     try:
-        out, err = proc.communicate(json.dumps(build_request(case)), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return Outcome("hang", message=f"no answer within {timeout:g} s; the port was killed")
-    except BrokenPipeError:
-        out, err = proc.communicate()
-    if proc.returncode == UNSUPPORTED_EXIT:
-        return Outcome("unsupported", message=_tail(err) or "the port says it is unsupported")
-    if proc.returncode != 0:
-        return Outcome("crash", message=f"exit status {proc.returncode}; stderr: {_tail(err)!r}")
-    return Outcome("ok", text=out)
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _ended(done: Finished, timeout: float, max_output: float) -> Outcome:
+    """The outcome of a finished port process, its stdout decoded."""
+    text = done.stderr.decode("utf-8", "backslashreplace").strip()[-QUOTE:]
+    stderr = text if len(repr(text)) <= 2 * QUOTE else text[-QUOTE // 4 :]  # repr escapes
+    code = done.returncode
+    if done.over_cap:
+        cap = f"more than {max_output:g} MiB on stdout, the --max-output cap"
+        return Outcome("bad output", message=f"bad output ({cap}): the port was killed there")
+    if done.timed_out:
+        return Outcome(
+            "hang",
+            message=f"hang: no answer within {timeout:g} s; the port and every process it "
+            "started were killed",
+        )
+    if code == UNSUPPORTED_EXIT:
+        return Outcome("unsupported", message=clip(text) or "the port says it is unsupported")
+    if code < 0:
+        return Outcome(
+            "crash", message=f"crash: killed by {signal_name(-code)}; stderr: {stderr!r}"
+        )
+    if code != 0:
+        shell = ""
+        if 128 < code < 128 + signal.NSIG and signal_name(code - 128).startswith("SIG"):
+            shell = f" (a shell's code for killed by {signal_name(code - 128)})"
+        return Outcome("crash", message=f"crash: exit status {code}{shell}; stderr: {stderr!r}")
+    try:
+        return Outcome("ok", text=decode_output(done.stdout))
+    except CaseFormatError as err:
+        return Outcome("bad output", message=f"bad output: {err}")
+
+
+def decode_output(raw: bytes | bytearray) -> str:
+    """A port's stdout as text: UTF-8 (a leading byte-order mark is allowed), no NUL byte;
+    `CaseFormatError` naming the first bad byte, its offset and line."""
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    nul = raw.find(b"\0", start)
+    try:
+        text = str(memoryview(raw)[start : None if nul < 0 else nul], "utf-8")  # no copy
+    except UnicodeDecodeError as err:
+        at, why = start + err.start, "is not UTF-8 text"
+    else:
+        if nul < 0:
+            return text
+        at, why = nul, "holds a NUL byte (binary or UTF-16 output?)"
+    line = raw.count(b"\n", 0, at) + 1
+    raise CaseFormatError(
+        f"stdout {why}: byte 0x{raw[at]:02x} at offset {at} (line {line}); print plain ASCII or "
+        "UTF-8 CSV"
+    )
+
+
+def run_command(
+    command: str,
+    case: Case,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_output: float = DEFAULT_MAX_OUTPUT,
+) -> Outcome:
+    """Run the port `command` (split like a shell would, no shell) on `case`: its request on
+    stdin, MLP_CASE_DIR and the working directory fresh temporary folders (`port_folders`).
+    The port and everything it started are killed after `timeout` seconds or more than
+    `max_output` MiB of stdout. `PortArgumentError` for a bad argument; whatever the port
+    does is an `Outcome`, "data changed" if the golden folder changed meanwhile."""
+    argv = _absolute(port_argv(command))
+    timeout, max_output = check_timeout(timeout), check_max_output(max_output)
+    request = json.dumps(build_request(case)).encode()
+    root = _golden_root(case)
+    before = _fingerprint(root)
+    with port_folders(case) as (case_dir, cwd):
+        env = {**os.environ, "MLP_CASE_DIR": str(case_dir), "PWD": str(cwd)}
+        try:
+            done = run_process(
+                argv, request, env=env, cwd=cwd, timeout=timeout, cap=int(max_output * MiB)
+            )
+        except (OSError, ValueError) as err:
+            outcome = Outcome("crash", message=f"crash: cannot start {clip(command)!r}: {err}")
+        else:
+            outcome = _ended(done, timeout, max_output)
+    changes = changed_files(before, _fingerprint(root))
+    if changes:
+        more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
+        return Outcome(
+            "data changed",
+            message=clip(
+                f"{root.name}/ changed during the port run: {'; '.join(changes[:5])}{more}", 800
+            ),
+        )
+    return outcome
 
 
 def run_solver(solve: Callable[[dict], Trajectory], case: Case) -> Outcome:
@@ -113,67 +259,6 @@ def run_solver(solve: Callable[[dict], Trajectory], case: Case) -> Outcome:
     try:
         return Outcome("ok", text=to_csv(solve(build_request(case))))
     except Unsupported as err:
-        return Outcome("unsupported", message=str(err))
+        return Outcome("unsupported", message=clip(str(err)))
     except Exception as err:  # a port's failure is a result here, not an error of the runner
-        return Outcome("crash", message=f"{type(err).__name__}: {err}")
-
-
-def parse_output(case: Case, text: str) -> pd.DataFrame:
-    """The port's CSV as a frame; `CaseFormatError` naming the case, row and column if malformed,
-    non-numeric, non-finite or repeating a cell."""
-    name = Path(f"port output for {case.id}")
-    if not text.strip():
-        raise CaseFormatError(
-            f"{name}: empty output (expected the header {list(TRAJECTORY_COLUMNS)})"
-        )
-    frame = read_table(name, TRAJECTORY_COLUMNS, text=text)
-    dup = frame.duplicated(KEYS).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        r = frame.iloc[i]
-        raise CaseFormatError(
-            f"{name}, row {i + 2}: repeats step {r['step']} {r['tensor']}[{r['row']},{r['col']}]"
-        )
-    return frame
-
-
-def grade(case: Case, outcome: Outcome, strict: bool = False) -> CaseResult:
-    """Grade one case's outcome against the case's expected values."""
-    if outcome.status == "unsupported":
-        return CaseResult(case.id, "unsupported", outcome.message)
-    if outcome.status != "ok":
-        return CaseResult(case.id, "error", f"{case.id}: {outcome.status}: {outcome.message}")
-    try:
-        frame = parse_output(case, outcome.text)
-    except CaseFormatError as err:
-        return CaseResult(case.id, "error", f"{case.id}: bad output: {err}")
-    expected = case.expected
-    emitted = set(zip(frame["step"], frame["tensor"], strict=True))
-    groups = compare_frames(frame, expected)
-    cells = expected[KEYS].merge(frame[KEYS], on=KEYS, how="outer", indicator="side")
-    expected_groups = set(zip(expected["step"], expected["tensor"], strict=True))
-    beyond = cells[(cells["side"] == "right_only")]
-    beyond = {g for g in zip(beyond["step"], beyond["tensor"], strict=True) if g in expected_groups}
-    states = []
-    for row in groups.itertuples():
-        key = (row.step, row.tensor)
-        if key not in emitted:
-            states.append("omitted")
-        elif row.missing or key in beyond:
-            states.append("wrong-shape")
-        else:
-            states.append("pass" if row.ok else "fail")
-    groups = groups.assign(state=states)
-    failing = groups["state"].isin(["fail", "wrong-shape"] + (["omitted"] if strict else []))
-    if (groups["state"] == "omitted").all():
-        return CaseResult(
-            case.id, "fail", f"{case.id}: the port output none of the expected values", groups
-        )
-    if failing.any():
-        first = groups[failing].sort_values("step", kind="stable").iloc[0]
-        message = (
-            f"{case.id}: {int(failing.sum())} of {len(groups)} (step, tensor) groups fail; first "
-            f"at step {first['step']}, tensor {first['tensor']} ({first['state']})"
-        )
-        return CaseResult(case.id, "fail", message, groups)
-    return CaseResult(case.id, "pass", "", groups)
+        return Outcome("crash", message=clip(f"crash: {type(err).__name__}: {err}"))

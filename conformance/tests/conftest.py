@@ -18,11 +18,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    # The types check each value as `python -m conformance.ports check` does (a usage error).
+    from conformance.ports.checking import mib_option, port_option, seconds_option
+    from conformance.ports.runner import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT
+
     group = parser.getgroup("mlp-conformance ports")
     group.addoption(
         "--port",
         action="append",
         default=[],
+        type=port_option,
         metavar="COMMAND",
         help="check this port command against every golden case (see conformance/PORTS.md)",
     )
@@ -30,24 +35,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--port-strict", action="store_true", help="with --port: an omitted value is a failure"
     )
     group.addoption(
-        "--port-timeout", type=float, default=60.0, help="with --port: seconds per case (60)"
+        "--port-timeout",
+        type=seconds_option,
+        default=DEFAULT_TIMEOUT,
+        help=f"with --port: seconds per case ({DEFAULT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--port-max-output",
+        type=mib_option,
+        default=DEFAULT_MAX_OUTPUT,
+        metavar="MIB",
+        help=f"with --port: the most a port may print on stdout, in MiB ({DEFAULT_MAX_OUTPUT:g})",
     )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`test_port` runs once per (--port command, golden case); skipped without --port."""
-    if "port_case" not in metafunc.fixturenames:
+    """`test_port` runs once per (--port command, golden case), `test_port_supports_a_case`
+    once per --port command; both skipped without --port."""
+    names = {"port_case", "port_command"} & set(metafunc.fixturenames)
+    if not names:
         return
     from conformance.golden.cases import load_all
 
+    (name,) = names
     ports = metafunc.config.getoption("--port")
     if not ports:
         skip = pytest.mark.skip(reason="no --port COMMAND given")
-        metafunc.parametrize("port_case", [pytest.param(None, marks=skip, id="no-port")])
+        metafunc.parametrize(name, [pytest.param(None, marks=skip, id="no-port")])
+        return
+    if name == "port_command":
+        metafunc.parametrize(name, [pytest.param(p, id=f"port{i}") for i, p in enumerate(ports)])
         return
     params = [
         pytest.param((port, case), id=f"port{i}/{case.id}")
         for i, port in enumerate(ports)
         for case in load_all()
     ]
-    metafunc.parametrize("port_case", params)
+    metafunc.parametrize(name, params)

@@ -1,6 +1,10 @@
 """Every golden case in data/, run by both implementations, against its generated values and
 against every figure the tutorials print.
 
+Loading the cases (`load_all`, when this module is collected) first checks data/ against its
+MANIFEST.sha256 and every case's meaning: a modified, missing or extra file, or a case that no
+longer keeps its promises, fails the collection with a message naming the file.
+
 Ids: generated values `<case>/<tensor>/<implementation>` (all recorded steps of that tensor;
 a failure prints a per-step table of the largest errors and the first divergence), printed
 figures `<check>/<subject>` such as `T1-blog/epoch9/prediction/scratch`, where the subject is

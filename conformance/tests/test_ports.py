@@ -10,17 +10,20 @@ import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conformance.golden.cases import DATA, load_all
+from conformance.golden.cases import DATA, Case, load_all
+from conformance.golden.manifest import write_manifest
 from conformance.ports import pure_python, reference_port, scratch_port
 from conformance.ports.__main__ import catch_mutant
 from conformance.ports.__main__ import main as ports_main
+from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import case_detail
-from conformance.ports.runner import grade, run_command, run_solver
+from conformance.ports.runner import run_command, run_solver
 
 CASES = load_all()
 BY_ID = {case.id: case for case in CASES}
@@ -28,14 +31,45 @@ PY = sys.executable
 
 
 # -- pytest conformance --port COMMAND ---------------------------------------------------------
-def test_port(port_case, request):
+@pytest.fixture(scope="session")
+def port_results(request) -> Callable[[str, Case], CaseResult]:
+    """The graded result of a (--port command, case), run once per test process."""
+    config, cache = request.config, {}
+
+    def result(port: str, case: Case) -> CaseResult:
+        if (port, case.id) not in cache:
+            timeout = config.getoption("--port-timeout")
+            outcome = run_command(port, case, timeout, config.getoption("--port-max-output"))
+            cache[port, case.id] = grade(case, outcome, config.getoption("--port-strict"))
+        return cache[port, case.id]
+
+    return result
+
+
+def test_port(port_case, port_results):
     port, case = port_case
-    strict = request.config.getoption("--port-strict")
-    timeout = request.config.getoption("--port-timeout")
-    result = grade(case, run_command(port, case, timeout), strict)
+    result = port_results(port, case)
     if result.status == "unsupported":
         pytest.skip(f"{case.id}: unsupported by the port: {result.message}")
     assert result.status == "pass", case_detail(result)
+
+
+def test_port_supports_a_case(port_command, port_results):
+    # As `check` does: unsupported cases are skips, but a port that supports none fails.
+    results = [port_results(port_command, case) for case in CASES]
+    assert any(r.status != "unsupported" for r in results), (
+        f"the port supports none of the {len(CASES)} cases ({results[0].message})"
+    )
+
+
+def test_port_supports_a_case_fails_for_a_port_that_supports_none():
+    # The item above, given a port that exits 3 on every case, fails as `check` does (end to
+    # end: `pytest conformance --port "sh -c 'exit 3'"` ends "1 failed, ... 15 skipped").
+    def results(port: str, case: Case) -> CaseResult:
+        return grade(case, run_command(port, case))
+
+    with pytest.raises(AssertionError, match=f"supports none of the {len(CASES)} cases"):
+        test_port_supports_a_case("sh -c 'echo not mine >&2; exit 3'", results)
 
 
 # -- the shipped ports pass --------------------------------------------------------------------
@@ -180,6 +214,16 @@ def test_forward_only_port_passes_leniently_and_fails_strictly(tmp_path):
     assert strict.status == "fail" and "omitted" in strict.message
 
 
+def test_a_port_named_relative_to_the_current_folder(tmp_path, monkeypatch):
+    # It runs in a temporary folder, yet "python port.py" and "./port" mean what they say.
+    fake_port(tmp_path, "print('step,tensor,row,col,value')\n" + GOOD_T1)
+    (tmp_path / "port").write_text(f'#!/bin/sh\nexec {PY} "$(dirname "$0")/port.py"\n')
+    (tmp_path / "port").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    for command in (f"{PY} port.py", "./port"):
+        assert grade(BY_ID["T1-blog"], run_command(command, BY_ID["T1-blog"])).status == "pass"
+
+
 def test_command_that_cannot_start(tmp_path):
     result = grade(BY_ID["T1-blog"], run_command(str(tmp_path / "no-such-port"), BY_ID["T1-blog"]))
     assert result.status == "error" and "cannot start" in result.message
@@ -243,6 +287,7 @@ def test_mutants_command_reports_a_mutant_that_slips_through(tmp_path, capsys):
     import shutil
 
     shutil.copytree(DATA / "T1-blog", tmp_path / "T1-blog")
+    write_manifest(tmp_path)
     code = ports_main(["mutants", "--data", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1

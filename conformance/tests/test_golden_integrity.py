@@ -1,0 +1,276 @@
+"""The golden data's integrity: the checksum manifest over data/ (checked by the loader,
+written by regenerate, the manifest command and write_case), and no case ever lost without a
+word. Also the copies and mutations every golden bad-input test uses.
+
+Every test works on a copy in tmp_path (data/ itself is never touched) and asserts the exception
+type, the file it names, and for the manifest how to regenerate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conformance.golden.cases import DATA, Case, load_all, load_case, write_case
+from conformance.golden.manifest import MANIFEST, ManifestError, read_manifest, verify
+from conformance.golden.manifest import write_manifest as bless
+from conformance.golden.regenerate import main as regenerate
+from conformance.golden.regenerate import manifest_main
+from conformance.golden.tensors import CaseFormatError
+
+Edit = Callable[[Path], None]
+DROP = object()
+"""As a value in `meta`: delete the key."""
+REGENERATE = "python -m conformance.golden"
+
+
+def copy_case(tmp_path: Path, case_id: str, manifest: bool = False) -> Path:
+    """The case copied to tmp_path/data/<id>; with `manifest`, tmp_path/data gets one."""
+    folder = Path(shutil.copytree(DATA / case_id, tmp_path / "data" / case_id))
+    if manifest:
+        bless(folder.parent)
+    return folder
+
+
+def meta(key: str, value: object) -> Edit:
+    """case.json with `key` (dotted: "training.lr") set to `value`, or deleted for DROP."""
+
+    def edit(file: Path) -> None:
+        case = json.loads(file.read_text())
+        *parents, last = key.split(".")
+        obj = case
+        for k in parents:
+            obj = obj[k]
+        if value is DROP:
+            del obj[last]
+        else:
+            obj[last] = value
+        file.write_text(json.dumps(case, indent=1))
+
+    return edit
+
+
+def sub(old: str, new: str) -> Edit:
+    """The first `old` (a whole line when it ends in a newline) replaced by `new`."""
+
+    def edit(file: Path) -> None:
+        text = file.read_text()
+        assert old in text, old
+        file.write_text(text.replace(old, new, 1))
+
+    return edit
+
+
+def drop(pattern: str) -> Edit:
+    """Every line after the header that matches the regex `pattern`, removed."""
+
+    def edit(file: Path) -> None:
+        header, *lines = file.read_text().splitlines()
+        kept = [line for line in lines if not re.search(pattern, line)]
+        assert len(kept) < len(lines), pattern
+        file.write_text("\n".join([header, *kept]) + "\n")
+
+    return edit
+
+
+def add(*lines: str) -> Edit:
+    return lambda file: file.write_text(file.read_text() + "".join(f"{x}\n" for x in lines))
+
+
+def raw(change: Callable[[bytes], bytes]) -> Edit:
+    return lambda file: file.write_bytes(change(file.read_bytes()))
+
+
+def readme_case_ids(root: Path) -> list[str]:
+    """The case ids listed in the first column of the table of cases in `root`/README.md."""
+    table = (root / "README.md").read_text().split("| case |", 1)[1].split("\n\n", 1)[0]
+    return [i for row in table.splitlines()[2:] for i in re.findall(r"`(.+?)`", row.split("|")[1])]
+
+
+def check_no_case_lost(root: Path, cases: list[Case]) -> None:
+    """The cases loaded are exactly the case folders, the folders of the manifest and the cases
+    that README.md lists: a case cannot vanish, even with its manifest lines rewritten."""
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    listed = sorted({rel.split("/")[0] for rel in read_manifest(root) if "/" in rel})
+    documented = sorted(readme_case_ids(root))
+    assert [c.id for c in cases] == folders == listed == documented, (folders, documented)
+
+
+# -- data/ itself ----------------------------------------------------------------------------
+
+
+def test_data_matches_its_manifest_in_sha256sum_format():
+    verify(DATA)
+    lines = (DATA / MANIFEST).read_text().splitlines()
+    assert lines == sorted(lines, key=lambda line: line[66:]) and "README.md" in lines[0]
+    if shutil.which("sha256sum"):  # the format is sha256sum's: it checks data/ without Python
+        run = subprocess.run(["sha256sum", "--check", "--quiet", MANIFEST], cwd=DATA)
+        assert run.returncode == 0
+
+
+def test_no_case_is_lost():
+    check_no_case_lost(DATA, load_all())
+
+
+@pytest.mark.parametrize("deletion", ["case.json", "expected-rows", "case-folder"])
+def test_a_deleted_file_rows_or_case_fails_the_suite(tmp_path, deletion):
+    # test_golden.py loads every case with load_all() when it is collected, and
+    # test_no_case_is_lost holds them against the folders, the manifest and the README: a
+    # deletion fails one of them, even when the manifest is rewritten to match it.
+    data = Path(shutil.copytree(DATA, tmp_path / "data"))
+    if deletion == "case.json":
+        (data / "T1-blog" / "case.json").unlink()
+        named, then = "missing: T1-blog/case.json", r"T1-blog/case.json: file missing; every fo"
+    elif deletion == "expected-rows":
+        drop("^9,W2_after,")(data / "T1-blog" / "expected.csv")
+        named, then = "modified: T1-blog/expected.csv", r"step 9 lacks \['W2_after'\]"
+    else:
+        shutil.rmtree(data / "T4-softmax-ce")
+        named, then = "missing: T4-softmax-ce/case.json", r"T4-softmax-ce"
+    with pytest.raises(ManifestError, match=re.escape(named)) as info:
+        load_all(data)
+    assert f"{REGENERATE} regenerate --data {data}" in str(info.value)
+    bless(data)
+    with pytest.raises((CaseFormatError, AssertionError), match=then):
+        check_no_case_lost(data, load_all(data))
+
+
+# -- the manifest ----------------------------------------------------------------------------
+
+T1 = "T1-blog"
+MANIFEST_EDITS = [
+    ("modified", "T1-blog/expected.csv", sub("0,Z1,0,0,6\n", "0,Z1,0,0,6.5\n"), "modified"),
+    ("crlf", "T1-blog/params.csv", raw(lambda b: b.replace(b"\n", b"\r\n")), "modified"),
+    ("missing", "T1-blog/transcribed.csv", lambda f: f.unlink(), "missing"),
+    ("case-json-missing", "T1-blog/case.json", lambda f: f.unlink(), "missing"),
+    ("extra", "T1-blog/notes.txt", lambda f: f.write_text("mine"), "extra"),
+    ("extra-hidden", "T1-blog/.swp", lambda f: f.write_text(""), "extra"),
+    ("extra-top-level", "answers.csv", lambda f: f.write_text("x"), "extra"),
+    ("extra-case", "T9/case.json", lambda f: (f.parent.mkdir(), f.write_text("{}")), "extra"),
+]
+BAD_MANIFESTS = [
+    ("missing", lambda f: f.unlink(), r"MANIFEST.sha256: file missing; .* manifest --data"),
+    ("one-space", sub("  ", " "), r"MANIFEST.sha256, line 1: not '<sha256>  <path>'"),
+    ("short-digest", raw(lambda b: b[1:]), r"MANIFEST.sha256, line 1: not '<sha256>  <path>'"),
+    ("not-hex", raw(lambda b: b"g" + b[1:]), r"MANIFEST.sha256, line 1: not '<sha256>"),
+    ("line-twice", raw(lambda b: b + b), r"MANIFEST.sha256, line 6: T1-blog/case.json is list"),
+    ("empty", raw(lambda b: b""), r"extra: T1-blog/case.json; extra: T1-blog/data.csv"),
+    ("not-utf8", raw(lambda b: b"\xff" + b), r"MANIFEST.sha256, byte 0 \(line 1\): byte 0xff"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "edit", "what"), [m[1:] for m in MANIFEST_EDITS], ids=[m[0] for m in MANIFEST_EDITS]
+)
+def test_a_changed_file_is_named_with_how_to_regenerate(tmp_path, rel, edit, what):
+    root = copy_case(tmp_path, T1, manifest=True).parent
+    edit(root / rel)
+    loads = [load_all] + ([lambda root: load_case(root / T1)] if rel.startswith(f"{T1}/") else [])
+    for load in loads:
+        with pytest.raises(ManifestError) as info:
+            load(root)
+        message = str(info.value)
+        assert f"{what}: {rel}" in message and f"{root / MANIFEST}" in message, message
+        assert f"{REGENERATE} regenerate --data {root}" in message, message
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"), [m[1:] for m in BAD_MANIFESTS], ids=[m[0] for m in BAD_MANIFESTS]
+)
+def test_a_bad_manifest_is_named(tmp_path, edit, message):
+    root = copy_case(tmp_path, T1, manifest=True).parent
+    edit(root / MANIFEST)
+    with pytest.raises(ManifestError, match=message):
+        load_all(root)
+
+
+def test_a_case_alone_needs_no_manifest_but_a_data_folder_does(tmp_path):
+    folder = copy_case(tmp_path, T1)
+    assert load_case(folder).id == T1  # a case folder anywhere (mlp-conformance run DIR)
+    with pytest.raises(
+        ManifestError, match=re.escape(f"{REGENERATE} manifest --data {folder.parent}`")
+    ):
+        load_all(folder.parent)  # --data DIR, MLP_CONFORMANCE_DATA
+
+
+def test_write_case_rewrites_the_case_lines_and_drops_stale_results(tmp_path):
+    case = load_case(DATA / T1)
+    folder = copy_case(tmp_path, T1, manifest=True)
+    (folder.parent / "README.md").write_text("unrelated, unblessed edit\n")
+    write_case(folder, case.meta | {"description": "moved"}, case.params, case.data)
+    assert not (folder / "expected.csv").exists() and not (folder / "transcribed.csv").exists()
+    verify(folder.parent, T1)  # the case's own lines are rewritten ...
+    with pytest.raises(ManifestError, match=re.escape("extra: README.md")):
+        verify(folder.parent)  # ... and no other line
+
+
+# -- regeneration ------------------------------------------------------------------------------
+
+
+def test_regenerate_leaves_unchanged_values_alone(tmp_path, capsys):
+    data = copy_case(tmp_path, "T1-blog").parent
+    before = (data / "T1-blog" / "expected.csv").read_bytes()
+    assert regenerate(["--data", str(data)]) == 0
+    assert "T1-blog: unchanged (470 values)" in capsys.readouterr().out
+    assert (data / "T1-blog" / "expected.csv").read_bytes() == before
+
+
+def test_regenerate_refuses_to_change_a_value_and_says_what_would_change(tmp_path, capsys):
+    path = copy_case(tmp_path, "T1-blog", manifest=True)
+    data = path.parent
+    sub("0,Z1,0,0,6\n", "0,Z1,0,0,6.5\n")(path / "expected.csv")
+    tampered = (path / "expected.csv").read_bytes()
+    assert regenerate(["--data", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "T1-blog step 0 Z1[0,0]: 6.5 -> 6 (abs 5.000e-01)" in out
+    assert "refusing to change existing values" in out
+    assert (path / "expected.csv").read_bytes() == tampered
+    with pytest.raises(ManifestError, match=re.escape("modified: T1-blog/expected.csv")):
+        verify(data)  # a refused case keeps its manifest lines
+    assert regenerate(["--data", str(data), "--force"]) == 0
+    assert (path / "expected.csv").read_text().splitlines()[1] == "0,Z1,0,0,6"
+    verify(data)  # back to the values the manifest was written for
+
+
+def test_regenerate_writes_a_missing_file(tmp_path, capsys):
+    path = copy_case(tmp_path, "T4-softmax-ce")
+    data = path.parent
+    original = (path / "expected.csv").read_bytes()
+    (path / "expected.csv").unlink()
+    assert regenerate(["--data", str(data), "--dry-run"]) == 0
+    assert not (path / "expected.csv").exists()
+    assert regenerate(["--data", str(data)]) == 0
+    assert (path / "expected.csv").read_bytes() == original
+    assert "confirmed by reference" in capsys.readouterr().out
+    verify(data)  # a folder without a manifest gets one once every case is done
+
+
+def test_regenerate_after_a_deliberate_edit_rewrites_the_case_lines(tmp_path, capsys):
+    path = copy_case(tmp_path, "T4-softmax-ce", manifest=True)
+    meta("training.lr", 0.25)(path / "case.json")
+    assert regenerate(["--data", str(path.parent), "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "MANIFEST.sha256: line rewritten for T4-softmax-ce/case.json" in out
+    assert "MANIFEST.sha256: line rewritten for T4-softmax-ce/expected.csv" in out
+    verify(path.parent)
+
+
+def test_manifest_command_rewrites_the_manifest_after_a_deliberate_edit(tmp_path, capsys):
+    data = copy_case(tmp_path, "T1-blog", manifest=True).parent
+    (data / "README.md").write_text("a deliberate edit\n")
+    assert manifest_main(["--data", str(data), "--check"]) == 1
+    assert "extra: README.md" in capsys.readouterr().err
+    assert manifest_main(["--data", str(data)]) == 0
+    assert manifest_main(["--data", str(data), "--check"]) == 0
+    # It writes nothing while a case does not load: it never blesses bad data.
+    drop(".")(data / "T1-blog" / "expected.csv")  # every row deleted
+    before = (data / "MANIFEST.sha256").read_bytes()
+    assert manifest_main(["--data", str(data)]) == 1
+    assert "expected.csv: holds no values" in capsys.readouterr().err
+    assert (data / "MANIFEST.sha256").read_bytes() == before
