@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
+from conformance.golden.cases import Case, load_all
 from scratch import NetworkSpec, init_standard_normal
 
 SPEC = NetworkSpec.build([2, 3, 1], "relu", "identity")
@@ -36,3 +38,9 @@ def assert_rejected(call: Callable[[], object], error: type, message: str) -> No
     with pytest.raises(error, match=message) as caught:
         call()
     assert type(caught.value) is error, f"{type(caught.value).__name__}, not {error.__name__}"
+
+
+@functools.cache
+def golden_cases() -> tuple[Case, ...]:
+    """Every golden case in data/, loaded and verified once per test process (`load_all`)."""
+    return tuple(load_all())

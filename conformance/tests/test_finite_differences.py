@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from conformance.finite_diff import failures, gradient_check
-from conformance.golden.cases import load_all
+from conformance.tests.inputs import golden_cases
 from reference import TorchMLP
 from scratch import Network, NetworkSpec, Params, init_standard_normal
 
-NETWORK_CASES = [c for c in load_all() if c.kind == "network"]
+NETWORK_CASES = [c for c in golden_cases() if c.kind == "network"]
 ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid", "softmax")
 
 

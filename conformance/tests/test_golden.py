@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conformance.golden.cases import load_all
 from conformance.golden.checks import StepTensors, check_figure, check_tensor
 from conformance.golden.comparison import compare_frames
 from conformance.golden.runner import IMPLEMENTATIONS, recipe_params, trajectory
 from conformance.golden.tensors import trajectory_arrays
+from conformance.tests.inputs import golden_cases
 
-CASES = {case.id: case for case in load_all()}
+CASES = {case.id: case for case in golden_cases()}
 
 
 @functools.cache

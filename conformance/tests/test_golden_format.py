@@ -21,15 +21,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conformance.golden.cases import DATA, Case, load_all, load_case
+from conformance.golden.cases import DATA, Case, load_case
 from conformance.golden.checks import check_figure, check_tensor
 from conformance.golden.comparison import compare_frames
 from conformance.golden.manifest import write_manifest
 from conformance.golden.tensors import CaseFormatError
+from conformance.tests.inputs import golden_cases
 from conformance.tests.test_golden import cells, computed
 from conformance.tests.test_golden_integrity import add, copy_case, drop, raw, sub
 
-CASES = {case.id: case for case in load_all()}
+CASES = {case.id: case for case in golden_cases()}
 FIGURES = [
     pytest.param(case.id, i, id=f"{figure.check}")
     for case in CASES.values()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.golden.cases import DATA, Case, load_all
+from conformance.golden.cases import DATA, Case
 from conformance.golden.manifest import write_manifest
 from conformance.ports import pure_python, reference_port, scratch_port
 from conformance.ports.__main__ import catch_mutant
@@ -24,8 +24,9 @@ from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import case_detail
 from conformance.ports.runner import run_command, run_solver
+from conformance.tests.inputs import golden_cases
 
-CASES = load_all()
+CASES = list(golden_cases())
 BY_ID = {case.id: case for case in CASES}
 PY = sys.executable
 
