@@ -34,6 +34,7 @@ from conformance.cli.train import cmd_train
 from conformance.golden.cases import DATA
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.checking import add_check_arguments
+from conformance.ports.runner import PortArgumentError
 from scratch.errors import DTypeError, MLPInputError
 
 
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             return args.run(args)
-    except (CLIError, CaseFormatError, MLPInputError, DTypeError) as err:
+    except (CLIError, CaseFormatError, MLPInputError, DTypeError, PortArgumentError) as err:
         message = " ".join(str(err).splitlines())
         print(f"mlp-conformance {args.command}: error: {message}", file=sys.stderr)
         return 2

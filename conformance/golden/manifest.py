@@ -14,7 +14,10 @@ Not for: what the files mean (`golden.schema`, `golden.meaning`); this module on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,19 +46,74 @@ class ManifestError(CaseFormatError):
     """The golden data differs from its manifest: files modified, missing or extra."""
 
 
+MAX_FILE = 256 << 20
+"""Files larger than this (256 MiB) are not hashed: a golden case is a few KB to a few MB."""
+
+
+def _digest(path: Path) -> str:
+    """The sha256 hex of a regular file, read in chunks; for anything else (a symbolic link, a
+    folder link, a FIFO, a device) or a file over `MAX_FILE`, a marker no manifest line holds,
+    so that `verify` reports it as modified or extra."""
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        return f"<symbolic link to {os.readlink(path)}>"
+    if not stat.S_ISREG(info.st_mode):
+        return "<not a regular file>"
+    if info.st_size > MAX_FILE:
+        return f"<{info.st_size} bytes, over {MAX_FILE >> 20} MiB>"
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def snapshot(root: Path, case: str | None = None) -> dict[str, str]:
-    """{path relative to `root` (POSIX): sha256 hex} for every file under `root` (or only under
-    its folder `case`) but the manifest itself, sorted by path."""
+    """{path relative to `root` (POSIX): sha256 hex} for every entry under `root` (or only under
+    its folder `case`) but the manifest itself and plain folders, sorted by path. Links are not
+    followed: a link (to a file or a folder) and any other non-regular entry get a marker
+    instead of a digest (see `_digest`)."""
     root = Path(root)
     out = {}
-    for path in sorted((root if case is None else root / case).rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and rel != MANIFEST:
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+    for top, dirs, files in os.walk(root if case is None else root / case):
+        for name in [*files, *(d for d in dirs if Path(top, d).is_symlink())]:
+            path = Path(top, name)
+            rel = path.relative_to(root).as_posix()
+            if rel != MANIFEST:
+                out[rel] = _digest(path)
+    return dict(sorted(out.items()))
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every entry under `root`, the manifest and folders included, with what `lstat` says of it:
+    for a file or any other entry its type, permissions, size, inode, modification and change
+    times; for a folder its permissions (a folder's times move with its entries, which are
+    listed themselves). Cheap, no file read; any write, creation, removal, rename or chmod
+    changes it, and the change time cannot be set back. What a port run is checked with."""
+    out = {}
+    for top, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            path = Path(top, name)
+            with contextlib.suppress(OSError):
+                i = path.lstat()
+                out[path.relative_to(root).as_posix()] = (
+                    stat.filemode(i.st_mode)
+                    if stat.S_ISDIR(i.st_mode)
+                    else f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} "
+                    f"{i.st_ctime_ns}"
+                )
+    with contextlib.suppress(OSError):
+        out["."] = stat.filemode(Path(root).lstat().st_mode)
+    return dict(sorted(out.items()))
 
 
 def _write(root: Path, digests: dict[str, str]) -> Path:
+    odd = [f"{rel} {d}" for rel, d in digests.items() if d.startswith("<")]
+    if odd:
+        raise ManifestError(
+            f"{root}: only regular files of at most {MAX_FILE >> 20} MiB belong in golden "
+            f"data; remove {'; '.join(odd[:5])}"
+        )
     file = Path(root) / MANIFEST
     file.write_text("".join(f"{d}  {rel}\n" for rel, d in sorted(digests.items())), newline="\n")
     return file

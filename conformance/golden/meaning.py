@@ -16,7 +16,7 @@ Not for: the syntax of the CSV files (`golden.tensors`) or the keys of case.json
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -243,7 +243,7 @@ def check_transcribed(
             if not figure.is_finite() or not np.isfinite(float(figure)):
                 raise InvalidOperation
             rule = half_unit(printed)
-        except InvalidOperation:
+        except DecimalException:
             raise CaseFormatError(
                 f"{file}, row {i + 2}, column 'printed' or 'tolerance': not a finite decimal "
                 f"number ({printed!r}, {tolerance!r})"
@@ -252,6 +252,11 @@ def check_transcribed(
             raise CaseFormatError(
                 f"{file}, row {i + 2}, column 'tolerance': {tolerance} is not half a unit in the "
                 f"last printed place of {printed} ({rule})"
+            )
+        if not 0 < float(tol) < np.inf:
+            raise CaseFormatError(
+                f"{file}, row {i + 2}, column 'tolerance': {tolerance} is not a finite positive "
+                "number (a figure printed that far out of range checks nothing)"
             )
         values.append(float(figure))
         tolerances.append(float(tol))

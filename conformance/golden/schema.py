@@ -235,6 +235,8 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise CaseFormatError(f"{file}, line {err.lineno}, column {err.colno}: {err.msg}") from None
     except ValueError as err:
         raise CaseFormatError(f"{file}: {err}") from None
+    except RecursionError:
+        raise CaseFormatError(f"{file}: nested too deeply to be a case") from None
     if not isinstance(meta, dict):
         raise CaseFormatError(f"{file}: must hold a JSON object")
     kind = meta.get("kind")

@@ -32,16 +32,15 @@ from conformance.ports.checking import (
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import write_junit
-from conformance.ports.runner import DEFAULT_TIMEOUT, run_command, run_solver
+from conformance.ports.runner import DEFAULT_TIMEOUT, PortArgumentError, run_command, run_solver
 
 
 def cmd_check(args) -> int:
     try:
-        cases = select_cases(args.data, args.case)
-    except CaseFormatError as err:
-        print(err, file=sys.stderr)
+        return check_with_arguments(args, select_cases(args.data, args.case))
+    except (CaseFormatError, PortArgumentError) as err:
+        print(f"python -m conformance.ports check: error: {err}", file=sys.stderr)
         return 2
-    return check_with_arguments(args, cases)
 
 
 def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:

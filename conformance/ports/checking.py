@@ -153,6 +153,13 @@ def check(
         raise PortArgumentError(f"cases must be a non-empty list of golden cases, got {cases!r}")
     if not all(isinstance(c, Case) for c in cases):
         raise PortArgumentError("cases must hold golden cases (`load_all`, `select_cases`)")
+    if junit is not None:
+        for case in cases:
+            if junit.resolve().is_relative_to(case.path.resolve().parent):
+                raise PortArgumentError(
+                    f"junit: {junit} is inside the golden data {case.path.parent}; write the "
+                    "report elsewhere"
+                )
     out = sys.stdout if out is None else out
     results = run_port(port, list(cases), strict, timeout, out, max_output)
     print(summary_table(results), file=out)

@@ -49,6 +49,14 @@ class CaseResult:
         return 0 if self.groups is None else int((self.groups["state"] == state).sum())
 
 
+def max_rows(case: Case) -> int:
+    """The most output lines worth parsing for `case`: 50 times its expected cells, and never
+    fewer than 200,000. A port may print more than a case asks for (every tensor at every step),
+    but not without bound: parsing costs about 30 times the text in memory."""
+    expected = 0 if case.expected is None else len(case.expected)
+    return max(50 * expected, 200_000)
+
+
 def parse_output(case: Case, text: str) -> pd.DataFrame:
     """The port's CSV as a frame; `CaseFormatError` naming the case, row and column if malformed,
     non-numeric, non-finite or repeating a cell."""
@@ -60,6 +68,12 @@ def parse_output(case: Case, text: str) -> pd.DataFrame:
         length = len(text) if end < 0 else end
         raise CaseFormatError(
             f"{name}, row 1 (header): a line of {length} characters; expected {HEADER}"
+        )
+    rows, most = text.count("\n"), max_rows(case)
+    if rows > most:
+        raise CaseFormatError(
+            f"{name}: {rows} lines, more than the {most} this case can use (every tensor of "
+            "every step a few times over); not parsed"
         )
     frame = read_table(name, TRAJECTORY_COLUMNS, text=text)
     dup = frame.duplicated(KEYS).to_numpy()

@@ -10,12 +10,12 @@ the calling process becomes a child subreaper
 (`prctl(PR_SET_CHILD_SUBREAPER)`, once per process), so a port's orphans (double-fork daemons,
 `setsid` children) are reparented to it, never to init. Its descendants started since the port
 started are then found by walking down /proc/PID/task/*/children from it, killed with SIGKILL
-and reaped, round after round until none is left; a process that carries another run's
-`RUN_TOKEN` in its environment is left alone. Without a subreaper (or those /proc files), all of
-/proc is scanned for descendants and for processes carrying this run's token. Elsewhere (no
-/proc) only the port's process group is killed: a child that leaves the group survives there.
-Run one port at a time per process: a process that another thread of the caller starts
-meanwhile, without a token, looks like the port's.
+and reaped, round after round until none is left, whatever its environment says (a port may
+forge `RUN_TOKEN`). Without a subreaper (or those /proc files), all of /proc is scanned for
+descendants and for processes carrying this run's token. Elsewhere (no /proc) only the port's
+process group is killed: a child that leaves the group survives there. Run one port at a time
+per process: a process that another thread of the caller starts meanwhile looks like the
+port's.
 """
 
 from __future__ import annotations
@@ -97,6 +97,11 @@ class PortCgroup:
             time.sleep(0.002)
         while True:
             try:
+                for sub in sorted(
+                    (p for p in self.path.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)
+                ):  # cgroups a port made inside its own, deepest first
+                    with contextlib.suppress(OSError):
+                        sub.rmdir()
                 self.path.rmdir()
                 return
             except FileNotFoundError:
@@ -157,15 +162,15 @@ def _children(pid: int) -> list[int]:
 
 def _processes_of_run(token: str, since: int) -> dict[int, tuple[str, int]]:
     """{pid: (state, parent)} of every process of the run: our descendants started at or after
-    tick `since` that carry no other run's token, and (unless we are a subreaper, which every
-    orphan of the run comes back to) any other process that carries its token."""
+    tick `since`, and (unless we are a subreaper, which every orphan of the run comes back to)
+    any other process that carries its token."""
     me = os.getpid()
     if _subreaper_pid == me and (_PROC / str(me) / "task" / str(me) / "children").exists():
         found, todo = {}, _children(me)  # walk down from us: a few reads, not all of /proc
         while todo:
             pid = todo.pop()
             info = _stat(str(pid))
-            if info and info[2] >= since and _token(pid) in (None, token):
+            if info and info[2] >= since:
                 found[pid] = info[:2]
                 todo += _children(pid)
         return found
@@ -178,7 +183,7 @@ def _processes_of_run(token: str, since: int) -> dict[int, tuple[str, int]]:
         pid = todo.pop()
         todo += children.get(pid, [])
         state, parent, started = table[pid]
-        if started >= since and _token(pid) in (None, token):
+        if started >= since:
             found[pid] = (state, parent)
     for pid, (state, parent, _) in table.items():
         if pid != me and pid not in found and state != "Z" and _token(pid) == token:
@@ -197,7 +202,7 @@ def _kill_our_children(token: str, since: int, port: int) -> None:
         if info[0] == "Z":
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
-        elif _token(pid) in (None, token):
+        else:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 

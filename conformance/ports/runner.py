@@ -10,7 +10,7 @@ A bad argument of the caller (an empty command, a timeout of NaN) is a `PortArgu
 What a port command sees: `MLP_CASE_DIR` is a fresh temporary folder holding copies of the
 case's `PORT_FILES` only (never expected.csv or transcribed.csv), and its working directory is
 another; both are removed after the case. The golden folder the case came from is hashed
-(`conformance.golden.manifest.snapshot`) before and after: a change is an error naming the files.
+(`conformance.golden.manifest.fingerprint`) before and after: a change is an error naming the files.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import os
 import shlex
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
-from conformance.golden.manifest import changed_files, snapshot
+from conformance.golden.manifest import changed_files, fingerprint
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.process import DEFAULT_MAX_OUTPUT_MIB, Finished, MiB, run_process
 from conformance.ports.protocol import UNSUPPORTED_EXIT, Trajectory, Unsupported, to_csv
@@ -133,27 +134,39 @@ def _golden_root(case: Case) -> Path | None:
 
 
 def _fingerprint(root: Path | None) -> dict[str, str]:
-    """`snapshot(root)`; a file that cannot be read any more is a change too."""
-    if root is None:
-        return {}
-    try:
-        return snapshot(root)
-    except OSError as err:
-        return {f"{err.filename} (unreadable)": ""}
+    """`manifest.fingerprint(root)`: every entry of the golden folder, the manifest and folders
+    included, by what `lstat` says of it (no file is read, whatever its size)."""
+    return {} if root is None else fingerprint(root)
 
 
 @contextlib.contextmanager
 def port_folders(case: Case) -> Iterator[tuple[Path, Path]]:
     """(MLP_CASE_DIR, working directory): two fresh temporary folders, the first holding copies
     of the case's `PORT_FILES`; both removed afterwards, whatever the port left in them."""
-    with (
-        tempfile.TemporaryDirectory(prefix="mlp-port-case-", ignore_cleanup_errors=True) as d,
-        tempfile.TemporaryDirectory(prefix="mlp-port-cwd-", ignore_cleanup_errors=True) as cwd,
-    ):
+    d = Path(tempfile.mkdtemp(prefix="mlp-port-case-"))
+    cwd = Path(tempfile.mkdtemp(prefix="mlp-port-cwd-"))
+    try:
         for name in PORT_FILES:
             if (case.path / name).is_file():
-                shutil.copyfile(case.path / name, Path(d) / name)
-        yield Path(d), Path(cwd)
+                shutil.copyfile(case.path / name, d / name)
+        yield d, cwd
+    finally:
+        for folder in (d, cwd):
+            remove_tree(folder)
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove `folder` and whatever a port left in it: read-only folders, thousands of levels
+    (too deep for `shutil.rmtree` in Python 3.11) included. Never raises."""
+    try:
+        for top, dirs, _ in os.walk(folder):  # make every folder writable and searchable first
+            for name in dirs:
+                with contextlib.suppress(OSError):
+                    os.chmod(os.path.join(top, name), 0o700, follow_symlinks=False)
+        shutil.rmtree(folder)
+    except (OSError, RecursionError):
+        with contextlib.suppress(OSError):
+            subprocess.run(["rm", "-rf", "--", str(folder)], check=False, timeout=60)
 
 
 def signal_name(number: int) -> str:
@@ -233,6 +246,7 @@ def run_command(
     before = _fingerprint(root)
     with port_folders(case) as (case_dir, cwd):
         env = {**os.environ, "MLP_CASE_DIR": str(case_dir), "PWD": str(cwd)}
+        env.pop("OLDPWD", None)  # the caller's folder: nothing a port needs to know
         try:
             done = run_process(
                 argv, request, env=env, cwd=cwd, timeout=timeout, cap=int(max_output * MiB)

@@ -274,3 +274,54 @@ def test_manifest_command_rewrites_the_manifest_after_a_deliberate_edit(tmp_path
     assert manifest_main(["--data", str(data)]) == 1
     assert "expected.csv: holds no values" in capsys.readouterr().err
     assert (data / "MANIFEST.sha256").read_bytes() == before
+
+
+# -- found by review -----------------------------------------------------------------------------
+def test_a_case_folder_that_is_a_link_is_named_not_followed(tmp_path):
+    # A linked case folder was not hashed (no manifest line could catch its changes), and its
+    # bad values were then blamed on a correct port.
+    root = copy_case(tmp_path, "T1-blog", manifest=True).parent
+    shutil.copytree(root / "T1-blog", tmp_path / "elsewhere")
+    (root / "T9-linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(ManifestError, match=r"extra: T9-linked") as caught:
+        verify(root)
+    assert "regenerate" in str(caught.value)
+    with pytest.raises(ManifestError, match=r"only regular files .* T9-linked <symbolic link"):
+        bless(root)
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        pytest.param(
+            "case.json", "[" * 100_000, "nested too deeply", id="case.json/nested-100000-deep"
+        ),
+        pytest.param(
+            "transcribed.csv",
+            "0e1000001,5E+1000000",
+            r"row 2, column 'printed' or 'tolerance': not a finite decimal number",
+            id="transcribed.csv/decimal-overflow",
+        ),
+        pytest.param(
+            "transcribed.csv",
+            "0e999999,5E+999998",
+            r"row 2, column 'tolerance': 5E\+999998 is not a finite positive number",
+            id="transcribed.csv/tolerance-overflows-float",
+        ),
+    ],
+)
+def test_an_extreme_golden_file_is_a_clean_error(tmp_path, file, text, message):
+    path = copy_case(tmp_path, "T1-blog")
+    target = path / file
+    if file == "case.json":
+        target.write_text(text)
+    else:
+        lines = target.read_text().splitlines(keepends=True)
+        fields = lines[1].split(",")
+        new = text.split(",")
+        fields[5:7] = new  # printed, tolerance
+        lines[1] = ",".join(fields)
+        target.write_text("".join(lines))
+    with pytest.raises(CaseFormatError, match=message) as caught:
+        load_case(path)
+    assert str(target) in str(caught.value)

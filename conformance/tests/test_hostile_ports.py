@@ -28,8 +28,9 @@ from conformance.golden.cases import DATA, load_case
 from conformance.golden.manifest import changed_files, snapshot
 from conformance.ports.__main__ import main as ports_main
 from conformance.ports.checking import check
+from conformance.ports.grading import grade
 from conformance.ports.process import run_process
-from conformance.ports.runner import PortArgumentError, run_command
+from conformance.ports.runner import Outcome, PortArgumentError, run_command
 
 PY = sys.executable
 GOOD = "step,tensor,row,col,value\\n0,Z1,0,0,6\\n0,Z1,0,1,7\\n0,Z1,0,2,-1\\n"  # T1's Z1, right
@@ -155,8 +156,25 @@ HOSTILE = [
             r"^T1-blog: data/ changed during the port run: modified: T1-blog/expected.csv; "
             r"missing: T1-blog/transcribed.csv$", writes=True),
     Hostile("deletes-a-case-folder", "sh", "rm -r @DATA@/T2-init-2-3-1; exit 3", "error",
-            r"data/ changed during the port run: missing: T2-init-2-3-1/case.json; missing: "
+            r"data/ changed during the port run: missing: T2-init-2-3-1; missing: "
+            r"T2-init-2-3-1/case.json; missing: "
             r"T2-init-2-3-1/expected.csv$", writes=True),
+    # -- found by review: each once got past the runner ----------------------------------------
+    Hostile("forges-the-run-token-and-leaves-its-cgroup", "sh",
+            "for f in /sys/fs/cgroup/unified/cgroup.procs /sys/fs/cgroup/cgroup.procs; do\n"
+            "  echo $$ > $f 2>/dev/null\ndone\n"
+            f"MLP_PORT_RUN=forged setsid {SLEEPER} >/dev/null 2>&1 &\nprintf \"$GOOD\"", "pass"),
+    Hostile("empties-the-manifest-adds-a-fifo-and-a-folder", "sh",
+            ": > @DATA@/MANIFEST.sha256; mkfifo @DATA@/T1-blog/fifo; mkdir @DATA@/zz\n"
+            "printf \"$GOOD\"", "error",
+            r"data/ changed during the port run: modified: MANIFEST.sha256; extra: "
+            r"T1-blog/fifo; extra: zz$", writes=True),
+    Hostile("nests-3000-folders-in-its-working-directory", "py",
+            "for _ in range(3000):\n    os.mkdir('d'); os.chdir('d')\nsys.stdout.write(GOOD)",
+            "pass"),
+    Hostile("nests-a-cgroup-in-its-own", "sh",
+            "mkdir /sys/fs/cgroup/unified$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/sub "
+            "2>/dev/null\nprintf \"$GOOD\"", "pass"),
 ]
 # fmt: on
 
@@ -217,6 +235,7 @@ def test_hostile_port(port, shared_copy, tmp_path, capsys):
     # Within its time, nothing left running, its temporary folders gone (data/: the fixture).
     assert elapsed <= port.timeout * len(cases) + 3, f"{elapsed:.1f} s"
     assert alive_with(marker) == [], "processes left behind"
+    assert not list(Path("/sys/fs/cgroup").glob("**/mlp-port-*")), "a port's cgroup left behind"
     if (folder / "seen").exists():
         assert not any(Path(p).exists() for p in (folder / "seen").read_text().split())
 
@@ -294,3 +313,22 @@ def test_check_and_run_command_refuse_a_bad_argument(name, value, tmp_path, shar
         with pytest.raises(PortArgumentError, match=rf"^{name}\b"):
             run_command(args.pop("port"), case, **args)
     assert not (tmp_path / "ran").exists(), "the port ran"
+
+
+def test_output_with_more_rows_than_a_case_can_use_is_not_parsed(shared_copy):
+    # Found by review: 145 MB of distinct rows, under the output cap, took 80 s and 4.3 GB to
+    # parse. Past 50 times the case's expected cells (at least 200,000 lines) it is refused.
+    case = load(shared_copy / "T1-blog")
+    text = GOOD.replace("\\n", "\n") + "0,W9,0,0,1\n" * 200_001
+    start = time.monotonic()
+    result = grade(case, Outcome("ok", text=text))
+    assert result.status == "error" and "200005 lines, more than the 200000" in result.message
+    assert time.monotonic() - start < 1.0
+
+
+def test_junit_inside_the_golden_data_is_refused(shared_copy):
+    # Found by review: the report landed in data/, and the next run failed on an extra file.
+    case = load(shared_copy / "T1-blog")
+    with pytest.raises(PortArgumentError, match=r"^junit: .* is inside the golden data"):
+        check("true", [case], junit=shared_copy / "report.xml")
+    assert not (shared_copy / "report.xml").exists()
