@@ -106,17 +106,16 @@ def run_process(
     module docstring. `OSError` (or `ValueError`) if it cannot be started."""
     become_subreaper()
     token = uuid.uuid4().hex
-    cgroup = PortCgroup.create(token)
+    cgroup = PortCgroup.for_this_process()
     try:
         proc = subprocess.Popen(
-            argv,
+            argv if cgroup is None else cgroup.wrap(argv, env.get("PATH")),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**env, RUN_TOKEN: token},
             cwd=cwd,
             start_new_session=True,
-            preexec_fn=None if cgroup is None else cgroup.join,
         )
     except BaseException:
         if cgroup is not None:

@@ -20,15 +20,19 @@ port's.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 RUN_TOKEN = "MLP_PORT_RUN"
 """Environment variable holding a token unique to each run; its processes inherit it."""
@@ -45,16 +49,32 @@ def proc_stat(pid: int) -> tuple[str, int, int] | None:
 
 
 class PortCgroup:
-    """A fresh cgroup v2 below this process's own, for one port run: `enter_fd` is an open
-    `cgroup.procs` the port writes "0" into before it executes (joining it), `kill()` kills
-    every process in it at once and removes it. `create()` returns None where no cgroup v2 with
-    `cgroup.kill` (Linux >= 5.14) can be made here."""
+    """A cgroup v2 below this process's own, `mlp-port-<pid>`, that every port this process runs
+    starts in (one at a time). `wrap(argv)` is the command that joins it and then executes the
+    port: a shell writes "0" into `cgroup.procs`, then `exec`s the port in the same process, so
+    no `preexec_fn` forces a full fork of a large caller. `kill()` kills every process in it at
+    once and removes any cgroup the port made inside it; the cgroup itself is made once per
+    process (`for_this_process`, None where no cgroup v2 with `cgroup.kill`, Linux >= 5.14, can
+    be made) and removed when the process exits: making and removing one per run costs about
+    20 ms."""
 
-    def __init__(self, path: Path, enter_fd: int):
-        self.path, self.enter_fd = path, enter_fd
+    _made: ClassVar[dict[int, PortCgroup | None]] = {}  # by pid: a forked child makes its own
+
+    def __init__(self, path: Path):
+        self.path = path
 
     @classmethod
-    def create(cls, token: str) -> PortCgroup | None:
+    def for_this_process(cls) -> PortCgroup | None:
+        """This process's port cgroup, made on first use; None where none can be made."""
+        pid = os.getpid()
+        if pid not in cls._made:
+            cls._made[pid] = made = cls._make(f"mlp-port-{pid}")
+            if made is not None:
+                atexit.register(made.remove)
+        return cls._made[pid]
+
+    @classmethod
+    def _make(cls, name: str) -> PortCgroup | None:
         try:
             mount = next(
                 line.split()[1]
@@ -66,27 +86,29 @@ class PortCgroup:
                 for line in Path("/proc/self/cgroup").read_text().splitlines()
                 if line.startswith("0::")
             )
-            path = Path(mount) / own.lstrip("/") / f"mlp-port-{os.getpid()}-{token[:12]}"
-            path.mkdir()
+            path = Path(mount) / own.lstrip("/") / name
+            path.mkdir(exist_ok=True)
         except (OSError, StopIteration):
             return None
-        try:
-            if not (path / "cgroup.kill").exists():
-                raise OSError("no cgroup.kill")
-            return cls(path, os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
-        except OSError:
+        if not (path / "cgroup.kill").exists():
             with contextlib.suppress(OSError):
                 path.rmdir()
             return None
+        return cls(path)
 
-    def join(self) -> None:
-        """Run in the port's process between fork and exec: move it into the cgroup."""
-        os.write(self.enter_fd, b"0")
+    def wrap(self, argv: list[str], path: str | None) -> list[str]:
+        """`argv` run inside the cgroup: `/bin/sh -c 'echo 0 > procs; exec "$@"'`. The program
+        is looked up first (on `path`, the port's PATH), so that one that does not exist is still
+        `FileNotFoundError`, as `subprocess.Popen` raises it."""
+        program = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=path)
+        if program is None or not os.access(program, os.X_OK) or os.path.isdir(program):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", argv[0])
+        join = 'echo 0 > "$0" 2>/dev/null; exec "$@"'
+        return ["/bin/sh", "-c", join, str(self.path / "cgroup.procs"), program, *argv[1:]]
 
     def kill(self) -> None:
-        """SIGKILL every process in the cgroup at once, wait (at most 1 s) until it is empty,
-        and remove it."""
-        os.close(self.enter_fd)
+        """SIGKILL every process in the cgroup at once, wait (at most 1 s) until it is empty, and
+        remove the cgroups a port made inside it, deepest first."""
         with contextlib.suppress(OSError):
             (self.path / "cgroup.kill").write_text("1")
         give_up = time.monotonic() + 1.0
@@ -95,21 +117,16 @@ class PortCgroup:
                 if "populated 0" in (self.path / "cgroup.events").read_text():
                     break
             time.sleep(0.002)
-        while True:
-            try:
-                for sub in sorted(
-                    (p for p in self.path.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)
-                ):  # cgroups a port made inside its own, deepest first
-                    with contextlib.suppress(OSError):
-                        sub.rmdir()
-                self.path.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                if time.monotonic() >= give_up:
-                    return  # still populated: the subreaper rounds that follow kill the rest
-                time.sleep(0.005)
+        subs = [p for p in self.path.rglob("*") if p.is_dir()]
+        for sub in sorted(subs, key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+
+    def remove(self) -> None:
+        """Kill what is left and remove the cgroup (at this process's exit)."""
+        self.kill()
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
 
 
 def become_subreaper() -> bool:

@@ -235,7 +235,9 @@ def test_hostile_port(port, shared_copy, tmp_path, capsys):
     # Within its time, nothing left running, its temporary folders gone (data/: the fixture).
     assert elapsed <= port.timeout * len(cases) + 3, f"{elapsed:.1f} s"
     assert alive_with(marker) == [], "processes left behind"
-    assert not list(Path("/sys/fs/cgroup").glob("**/mlp-port-*")), "a port's cgroup left behind"
+    for cgroup in Path("/sys/fs/cgroup").glob("**/mlp-port-*"):  # the runner's: empty, no child
+        assert not (cgroup / "cgroup.procs").read_text().split(), f"{cgroup} holds processes"
+        assert not [p for p in cgroup.iterdir() if p.is_dir()], f"{cgroup} holds a cgroup"
     if (folder / "seen").exists():
         assert not any(Path(p).exists() for p in (folder / "seen").read_text().split())
 
