@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from conformance.golden.cases import DATA, Case, case_dirs, load_case
-from conformance.golden.manifest import MANIFEST
+from conformance.golden.manifest import MANIFEST, golden_root_of
 
 DEFAULT_CASE = "T1-blog"
 PROGRESS_ABOVE = 200
@@ -102,8 +102,8 @@ def check_not_golden(out: Path, data: Path) -> None:
             raise CLIError(f"{out}: refusing to write into the golden data ({root})")
     if (resolved / "expected.csv").exists():
         raise CLIError(f"{out}: refusing to overwrite a golden case (it holds an expected.csv)")
-    for folder in (resolved, *resolved.parents):
-        if (folder / MANIFEST).is_file():
-            raise CLIError(
-                f"{out}: refusing to write into golden data ({folder / MANIFEST} lists its files)"
-            )
+    root = golden_root_of(resolved)
+    if root is not None:
+        raise CLIError(
+            f"{out}: refusing to write into golden data ({root / MANIFEST} lists its files)"
+        )

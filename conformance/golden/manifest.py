@@ -138,6 +138,16 @@ def update_manifest(root: Path, cases: Iterable[str]) -> list[str]:
     return changed_files(old, new)
 
 
+def golden_root_of(path: Path) -> Path | None:
+    """The nearest folder at or above `path` that holds a MANIFEST.sha256 (golden data, where
+    nothing but `regenerate` and `write_case` may write), or None. `path` need not exist."""
+    resolved = Path(path).resolve()
+    for folder in (resolved, *resolved.parents):
+        if (folder / MANIFEST).is_file():
+            return folder
+    return None
+
+
 def read_manifest(root: Path) -> dict[str, str]:
     """The manifest of `root` as {path: sha256}; `ManifestError` if missing or malformed."""
     file = Path(root) / MANIFEST

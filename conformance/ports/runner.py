@@ -9,8 +9,9 @@ A bad argument of the caller (an empty command, a timeout of NaN) is a `PortArgu
 
 What a port command sees: `MLP_CASE_DIR` is a fresh temporary folder holding copies of the
 case's `PORT_FILES` only (never expected.csv or transcribed.csv), and its working directory is
-another; both are removed after the case. The golden folder the case came from is hashed
-(`conformance.golden.manifest.fingerprint`) before and after: a change is an error naming the files.
+another; both are removed after the case. Every entry of the golden folder the case came from
+is fingerprinted by `lstat` (`conformance.golden.manifest.fingerprint`, no file read) before and
+after: a change is an error naming the entries.
 """
 
 from __future__ import annotations
