@@ -15,12 +15,12 @@ from conformance.cli.options import (
     network_options,
     resolve_case,
 )
-from conformance.golden.cases import Case, case_dirs, load_case
+from conformance.golden.cases import Case, load_all
 from conformance.golden.checks import StepTensors, check_figure
 
 
 def cmd_list(args) -> int:
-    cases = [load_case(p) for p in case_dirs(check_data(args.data))]
+    cases = load_all(check_data(args.data))  # verified against the folder's manifest
     print(f"{'case':<26} {'kind':<10} {'source':<8} {'printed':>7}  what it checks")
     for case in cases:
         figures = 0 if case.transcribed is None else len(case.transcribed)
