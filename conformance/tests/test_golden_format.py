@@ -110,7 +110,8 @@ def test_the_suite_fails_on_a_tampered_copy_of_data(tmp_path):
     write_manifest(data)
     env = {**os.environ, "MLP_CONFORMANCE_DATA": str(data)}
     only = "T1-blog/epoch9/prediction/scratch or T1-blog/epoch9/prediction/golden-file"
-    command = [sys.executable, "-m", "pytest", "conformance/tests/test_golden.py", "-k", only]
+    command = [sys.executable, "-m", "pytest", "-n", "0", "conformance/tests/test_golden.py"]
+    command += ["-k", only]
     run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout[-2000:]
     assert "scratch gives 3.003402" in run.stdout and "prints 3.0036" in run.stdout
