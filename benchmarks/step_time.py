@@ -100,7 +100,7 @@ class Row:
         return self.scratch_s / self.torch_s, sk, self.gemm_bound_s / self.scratch_s
 
 
-def measure(size: Size, dtype_name: str, seconds: float, rate: float) -> Row:
+def measure(size: Size, dtype_name: str, seconds: float, rate: float, sklearn: bool = True) -> Row:
     dtype, torch_dtype = DTYPES[dtype_name]
     spec, params, X, Y = problem(size, dtype)
     s_step, s_params = scratch_step(spec, params, X, Y)
@@ -109,7 +109,7 @@ def measure(size: Size, dtype_name: str, seconds: float, rate: float) -> Row:
     t_step()
     where = f"{size.name} {dtype_name}"
     check_same_step("torch", t_params(), s_params(), dtype, where)
-    sk = sklearn_step(spec, params, X, Y, size)
+    sk = sklearn_step(spec, params, X, Y, size) if sklearn else None
     if sk is not None:
         sk_step, sk_params, sk_load = sk
         sk_step()
@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="T1 and T3 only, a few repetitions")
     parser.add_argument("--sizes", nargs="+", choices=[s.name for s in SIZES])
     parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), default=list(DTYPES))
+    parser.add_argument(
+        "--no-sklearn", action="store_true", help="leave scikit-learn out (its import takes 2 s)"
+    )
     parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement (0.5)")
     parser.add_argument(
         "--csv", type=Path, help="default: benchmarks/results.csv (results-smoke.csv with --smoke)"
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"threads: torch {torch.get_num_threads()}, cores {os.cpu_count()}")
     rates = {d: matmul_rate(DTYPES[d][0], seconds) for d in args.dtypes}
     rows = [
-        measure(size, d, seconds, rates[d])
+        measure(size, d, seconds, rates[d], sklearn=not args.no_sklearn)
         for size in SIZES
         if size.name in names
         for d in args.dtypes

@@ -9,6 +9,8 @@ Every argument is checked before any port runs: on the command line a bad one is
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from typing import TextIO
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.grading import CaseResult, grade
+from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail, summary_table, write_junit
 from conformance.ports.runner import (
     DEFAULT_MAX_OUTPUT,
@@ -94,6 +97,12 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"the most a port may print on stdout, in MiB ({DEFAULT_MAX_OUTPUT:g})",
     )
     parser.add_argument("--junit", type=junit_option, help="also write a JUnit XML report here")
+    parser.add_argument(
+        "--persistent",
+        action="store_true",
+        help="start the port once and send it every case, one request per line "
+        "(MLP_PORT_MODE=persistent; see PORTS.md)",
+    )
 
 
 def select_cases(data: Path, ids: list[str] | None) -> list[Case]:
@@ -118,14 +127,22 @@ def run_port(
     timeout: float,
     out: TextIO,
     max_output: float = DEFAULT_MAX_OUTPUT,
+    persistent: bool = False,
 ) -> list[CaseResult]:
-    """Grade `port` on each case; print each failing case's detail as it comes."""
+    """Grade `port` on each case (one process per case, or one `PersistentPort` for all);
+    print each failing case's detail as it comes."""
     results = []
-    for case in cases:
-        result = grade(case, run_command(port, case, timeout, max_output), strict)
-        results.append(result)
-        if result.status in ("fail", "error"):
-            print(case_detail(result), file=out, flush=True)
+    with contextlib.ExitStack() as stack:
+        if persistent:
+            session = stack.enter_context(PersistentPort(port, timeout, max_output))
+            answer = session.run
+        else:
+            answer = functools.partial(run_command, port, timeout=timeout, max_output=max_output)
+        for case in cases:
+            result = grade(case, answer(case), strict)
+            results.append(result)
+            if result.status in ("fail", "error"):
+                print(case_detail(result), file=out, flush=True)
     return results
 
 
@@ -138,10 +155,12 @@ def check(
     max_output: float = DEFAULT_MAX_OUTPUT,
     junit: Path | None = None,
     out: TextIO | None = None,
+    persistent: bool = False,
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
-    `timeout` (seconds) and `max_output` (MiB of stdout) bound each case. Every argument is
+    `timeout` (seconds) and `max_output` (MiB of stdout) bound each case; `persistent` runs
+    one port process for every case (PORTS.md, persistent mode). Every argument is
     checked first: `PortArgumentError` (a `ValueError`) names a bad one before any port runs.
     Returns the exit status: 0 when every supported case passes; 1 on any failure or error, or
     when the port supports none of the cases (unsupported cases alone are skipped).
@@ -161,7 +180,7 @@ def check(
                     "report elsewhere"
                 )
     out = sys.stdout if out is None else out
-    results = run_port(port, list(cases), strict, timeout, out, max_output)
+    results = run_port(port, list(cases), strict, timeout, out, max_output, bool(persistent))
     print(summary_table(results), file=out)
     if junit:
         write_junit(junit, port, results)
@@ -181,4 +200,5 @@ def check_with_arguments(args: argparse.Namespace, cases: list[Case]) -> int:
         timeout=args.timeout,
         max_output=args.max_output,
         junit=args.junit,
+        persistent=args.persistent,
     )

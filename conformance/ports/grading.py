@@ -101,10 +101,10 @@ def grade(case: Case, outcome: Outcome, strict: bool = False) -> CaseResult:
     expected = case.expected
     emitted = set(zip(frame["step"], frame["tensor"], strict=True))
     groups = compare_frames(frame, expected)
-    cells = expected[KEYS].merge(frame[KEYS], on=KEYS, how="outer", indicator="side")
     expected_groups = set(zip(expected["step"], expected["tensor"], strict=True))
-    beyond = cells[(cells["side"] == "right_only")]
-    beyond = {g for g in zip(beyond["step"], beyond["tensor"], strict=True) if g in expected_groups}
+    cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
+    extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]
+    beyond = {g for g in zip(extra["step"], extra["tensor"], strict=True) if g in expected_groups}
     states = []
     for row in groups.itertuples():
         key = (row.step, row.tensor)

@@ -60,8 +60,9 @@ class Finished:
     over_cap: bool = False
 
 
-def _write_all(pipe: IO[bytes], data: bytes, stop: threading.Event) -> None:
-    """Write `data` into `pipe`, then close it; give up quietly if the reader goes or on `stop`."""
+def write_all(pipe: IO[bytes], data: bytes, stop: threading.Event, close: bool = True) -> None:
+    """Write `data` into `pipe`, then close it (if `close`); give up quietly if the reader goes
+    or on `stop`."""
     view, fd = memoryview(data), pipe.fileno()
     with selectors.DefaultSelector() as sel, contextlib.suppress(OSError):
         os.set_blocking(fd, False)
@@ -70,11 +71,12 @@ def _write_all(pipe: IO[bytes], data: bytes, stop: threading.Event) -> None:
             if sel.select(_POLL):
                 with contextlib.suppress(BlockingIOError):
                     view = view[os.write(fd, view[:_CHUNK]) :]
-    with contextlib.suppress(OSError):
-        pipe.close()
+    if close:
+        with contextlib.suppress(OSError):
+            pipe.close()
 
 
-def _read_all(fd: int, sink: bytearray, cap: int | None, stop: threading.Event) -> bool:
+def read_all(fd: int, sink: bytearray, cap: int | None, stop: threading.Event) -> bool:
     """Read `fd` to its end or `stop` into `sink`. With `cap`: stop after more than `cap`
     bytes and return True; without: keep only the last `STDERR_KEPT` bytes."""
     with selectors.DefaultSelector() as sel:
@@ -126,7 +128,7 @@ def run_process(
     out, err, over = bytearray(), bytearray(), threading.Event()
 
     def pump_stdout() -> None:
-        if _read_all(proc.stdout.fileno(), out, cap, stop):
+        if read_all(proc.stdout.fileno(), out, cap, stop):
             over.set()
             ended.set()  # over the cap: the run ends now
 
@@ -136,8 +138,8 @@ def run_process(
 
     threads = [
         threading.Thread(target=pump_stdout),
-        threading.Thread(target=_read_all, args=(proc.stderr.fileno(), err, None, stop)),
-        threading.Thread(target=_write_all, args=(proc.stdin, stdin, stop)),
+        threading.Thread(target=read_all, args=(proc.stderr.fileno(), err, None, stop)),
+        threading.Thread(target=write_all, args=(proc.stdin, stdin, stop)),
     ]
     for thread in [*threads, threading.Thread(target=wait, daemon=True)]:
         thread.start()

@@ -4,16 +4,24 @@ A port reads one JSON request on stdin and writes its trajectory as CSV on stdou
 header ``step,tensor,row,col,value``. `serve(solve)` does both for a Python port whose
 `solve(request)` returns ``{(step, tensor): matrix}`` (a matrix is a list of rows); raising
 `Unsupported` makes the port exit with status 3, which the runner reports as "unsupported".
+
+In persistent mode (the runner sets ``MLP_PORT_MODE=persistent``) `serve` answers one request
+per line of stdin until its end: each answer is the CSV, then a line ``#end``; an unsupported
+case is the one line ``#unsupported: why``. Any other exception of `solve` ends the port (a
+crash, which the runner reports for that case before starting the port afresh).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 
 PROTOCOL_VERSION = 1
 UNSUPPORTED_EXIT = 3
+MODE_VARIABLE = "MLP_PORT_MODE"
+"""Set by the runner: "single" (one request, then end of file) or "persistent"."""
 
 Matrix = list[list[float]]
 Trajectory = dict[tuple[int, str], Matrix]
@@ -33,11 +41,27 @@ def to_csv(trajectory: Trajectory) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serve(solve: Callable[[dict], Trajectory]) -> None:
-    """Read the request from stdin, answer on stdout; exit 3 on `Unsupported`."""
-    request = json.load(sys.stdin)
+def _checked(request: dict) -> dict:
     if request.get("protocol") != PROTOCOL_VERSION:
         sys.exit(f"unsupported protocol version {request.get('protocol')!r}")
+    return request
+
+
+def serve(solve: Callable[[dict], Trajectory]) -> None:
+    """Answer the runner: one request (stdin to its end), or in persistent mode one request per
+    line; exit 3 (or, persistent, answer ``#unsupported``) on `Unsupported`."""
+    if os.environ.get(MODE_VARIABLE) == "persistent":
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                answer = to_csv(solve(_checked(json.loads(line)))) + "#end\n"
+            except Unsupported as err:
+                answer = "#unsupported: " + " ".join(str(err).split()) + "\n"
+            sys.stdout.write(answer)
+            sys.stdout.flush()
+        return
+    request = _checked(json.load(sys.stdin))
     try:
         trajectory = solve(request)
     except Unsupported as err:

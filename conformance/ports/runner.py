@@ -34,7 +34,13 @@ from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.manifest import changed_files, fingerprint
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.process import DEFAULT_MAX_OUTPUT_MIB, Finished, MiB, run_process
-from conformance.ports.protocol import UNSUPPORTED_EXIT, Trajectory, Unsupported, to_csv
+from conformance.ports.protocol import (
+    MODE_VARIABLE,
+    UNSUPPORTED_EXIT,
+    Trajectory,
+    Unsupported,
+    to_csv,
+)
 from conformance.ports.request import build_request
 
 DEFAULT_TIMEOUT = 60.0
@@ -91,7 +97,7 @@ def port_argv(command: object) -> list[str]:
     return argv
 
 
-def _absolute(argv: list[str]) -> list[str]:
+def absolute_argv(argv: list[str]) -> list[str]:
     """The port runs in a temporary folder: a relative path to the program (./my_port), and
     each later argument naming an existing file or folder here, become absolute paths."""
     out = []
@@ -140,6 +146,34 @@ def _fingerprint(root: Path | None) -> dict[str, str]:
     return {} if root is None else fingerprint(root)
 
 
+def golden_fingerprint(case: Case) -> tuple[Path | None, dict[str, str]]:
+    """(the golden folder `case` came from, its fingerprint), taken before a port runs."""
+    root = _golden_root(case)
+    return root, _fingerprint(root)
+
+
+def data_verdict(root: Path | None, before: dict[str, str], outcome: Outcome) -> Outcome:
+    """`outcome`, unless the golden folder `root` changed since `before`: then "data changed",
+    naming the first few entries that changed."""
+    changes = changed_files(before, _fingerprint(root))
+    if not changes:
+        return outcome
+    more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
+    return Outcome(
+        "data changed",
+        message=clip(
+            f"{root.name}/ changed during the port run: {'; '.join(changes[:5])}{more}", 800
+        ),
+    )
+
+
+def fill_case_dir(case: Case, folder: Path) -> None:
+    """Copy the case's `PORT_FILES` (those it has) into `folder`."""
+    for name in PORT_FILES:
+        if (case.path / name).is_file():
+            shutil.copyfile(case.path / name, folder / name)
+
+
 @contextlib.contextmanager
 def port_folders(case: Case) -> Iterator[tuple[Path, Path]]:
     """(MLP_CASE_DIR, working directory): two fresh temporary folders, the first holding copies
@@ -147,9 +181,7 @@ def port_folders(case: Case) -> Iterator[tuple[Path, Path]]:
     d = Path(tempfile.mkdtemp(prefix="mlp-port-case-"))
     cwd = Path(tempfile.mkdtemp(prefix="mlp-port-cwd-"))
     try:
-        for name in PORT_FILES:
-            if (case.path / name).is_file():
-                shutil.copyfile(case.path / name, d / name)
+        fill_case_dir(case, d)
         yield d, cwd
     finally:
         for folder in (d, cwd):
@@ -178,7 +210,7 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _ended(done: Finished, timeout: float, max_output: float) -> Outcome:
+def ended(done: Finished, timeout: float, max_output: float) -> Outcome:
     """The outcome of a finished port process, its stdout decoded."""
     text = done.stderr.decode("utf-8", "backslashreplace").strip()[-QUOTE:]
     stderr = text if len(repr(text)) <= 2 * QUOTE else text[-QUOTE // 4 :]  # repr escapes
@@ -240,13 +272,17 @@ def run_command(
     The port and everything it started are killed after `timeout` seconds or more than
     `max_output` MiB of stdout. `PortArgumentError` for a bad argument; whatever the port
     does is an `Outcome`, "data changed" if the golden folder changed meanwhile."""
-    argv = _absolute(port_argv(command))
+    argv = absolute_argv(port_argv(command))
     timeout, max_output = check_timeout(timeout), check_max_output(max_output)
     request = json.dumps(build_request(case)).encode()
-    root = _golden_root(case)
-    before = _fingerprint(root)
+    root, before = golden_fingerprint(case)
     with port_folders(case) as (case_dir, cwd):
-        env = {**os.environ, "MLP_CASE_DIR": str(case_dir), "PWD": str(cwd)}
+        env = {
+            **os.environ,
+            "MLP_CASE_DIR": str(case_dir),
+            MODE_VARIABLE: "single",
+            "PWD": str(cwd),
+        }
         env.pop("OLDPWD", None)  # the caller's folder: nothing a port needs to know
         try:
             done = run_process(
@@ -255,17 +291,8 @@ def run_command(
         except (OSError, ValueError) as err:
             outcome = Outcome("crash", message=f"crash: cannot start {clip(command)!r}: {err}")
         else:
-            outcome = _ended(done, timeout, max_output)
-    changes = changed_files(before, _fingerprint(root))
-    if changes:
-        more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
-        return Outcome(
-            "data changed",
-            message=clip(
-                f"{root.name}/ changed during the port run: {'; '.join(changes[:5])}{more}", 800
-            ),
-        )
-    return outcome
+            outcome = ended(done, timeout, max_output)
+    return data_verdict(root, before, outcome)
 
 
 def run_solver(solve: Callable[[dict], Trajectory], case: Case) -> Outcome:

@@ -7,10 +7,13 @@ are errors too, through `filterwarnings = error` in pyproject.toml.
 from __future__ import annotations
 
 import gc
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conformance.golden.cases import DATA
 from conformance.tests.inputs import golden_cases
 
 
@@ -45,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"with --port: seconds per case ({DEFAULT_TIMEOUT:g})",
     )
     group.addoption(
+        "--port-persistent",
+        action="store_true",
+        help="with --port: start each port once and send it every case (PORTS.md)",
+    )
+    group.addoption(
         "--port-max-output",
         type=mib_option,
         default=DEFAULT_MAX_OUTPUT,
@@ -75,6 +83,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for case in golden_cases()
     ]
     metafunc.parametrize(name, params)
+
+
+@pytest.fixture(scope="module")
+def shared_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of data/, for the hostile ports of a module that do not write into it."""
+    return Path(shutil.copytree(DATA, tmp_path_factory.mktemp("golden") / "data"))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

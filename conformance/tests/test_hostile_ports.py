@@ -10,7 +10,6 @@ ports start with `-I -S` and import nothing heavy, so the module stays fast. A b
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import os
@@ -32,6 +31,7 @@ from conformance.ports.checking import check
 from conformance.ports.grading import grade
 from conformance.ports.process import run_process
 from conformance.ports.runner import Outcome, PortArgumentError, run_command
+from conformance.tests.processes import alive_with
 
 PY = sys.executable
 GOOD = "step,tensor,row,col,value\\n0,Z1,0,0,6\\n0,Z1,0,1,7\\n0,Z1,0,2,-1\\n"  # T1's Z1, right
@@ -185,21 +185,6 @@ def real_data_untouched():
     before = snapshot(DATA)
     yield
     assert changed_files(before, snapshot(DATA)) == [], "a hostile port changed data/"
-
-
-@pytest.fixture(scope="module")
-def shared_copy(tmp_path_factory) -> Path:
-    """A copy of data/ for the ports that do not write into it."""
-    return Path(shutil.copytree(DATA, tmp_path_factory.mktemp("golden") / "data"))
-
-
-def alive_with(marker: str) -> list[str]:
-    """The command lines of live processes that hold `marker`."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            found.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-    return [text for text in found if marker in text]
 
 
 load = functools.cache(load_case)  # a case of a copy of data/, read once per module

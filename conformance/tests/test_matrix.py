@@ -3,8 +3,8 @@
 Both start from the same `Params` and the same data. At each of the first `STEPS` steps the
 forward pass (every Z and A), the cost, the gradients (scratch's backprop against autograd) and
 the parameters after the update (scratch's W - lr dW against `torch.optim.SGD`) must agree
-within the dtype's tolerance (`conformance.tolerances`): one test per configuration and step,
-whose message names every tensor that disagrees (`config/step3/dW2: max abs err ...`). The
+within the dtype's tolerance (`conformance.tolerances`): one test per configuration, whose
+message names every step and tensor that disagrees (`config/step3/dW2: max abs err ...`). The
 backward pass's intermediates (dA, dZ and f'(Z) of every layer) are compared too, in one test
 per configuration whose message names the step and tensor of the first disagreement.
 """
@@ -32,27 +32,23 @@ from scratch import Network
 
 CONFIGS = build_matrix()
 
-CASES = [
-    pytest.param(config, step, id=f"{config.id}/step{step}")
-    for config in CONFIGS
-    for step in range(STEPS)
-]
 
-
-@pytest.mark.parametrize(("config", "step"), CASES)
-def test_scratch_matches_reference(config, step):
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.id)
+def test_scratch_matches_reference(config):
     ours, theirs = run_pair(config)
     tol = BY_DTYPE[np.dtype(config.dtype)]
     names = tensor_names(config)
     disagreements = []
-    for name in names:
-        what = f"{config.id}/step{step}/{name}"
-        try:
-            assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
-        except AssertionError as failure:
-            disagreements.append(str(failure))
+    for step in range(STEPS):
+        for name in names:
+            what = f"{config.id}/step{step}/{name}"
+            try:
+                assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
+            except AssertionError as failure:
+                disagreements.append(str(failure))
     assert not disagreements, (
-        f"{len(disagreements)} of {len(names)} tensors disagree:\n" + "\n".join(disagreements)
+        f"{len(disagreements)} of {STEPS * len(names)} (step, tensor) pairs disagree:\n"
+        + "\n".join(disagreements)
     )
 
 

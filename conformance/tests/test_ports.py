@@ -5,12 +5,14 @@ handling of bad ports, and the mutant catalogue (every mutant must be rejected).
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import re
 import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,9 @@ from conformance.ports.__main__ import catch_mutant
 from conformance.ports.__main__ import main as ports_main
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
+from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail
-from conformance.ports.runner import run_command, run_solver
+from conformance.ports.runner import Outcome, run_command, run_solver
 from conformance.tests.inputs import golden_cases
 
 CASES = list(golden_cases())
@@ -33,18 +36,27 @@ PY = sys.executable
 
 # -- pytest conformance --port COMMAND ---------------------------------------------------------
 @pytest.fixture(scope="session")
-def port_results(request) -> Callable[[str, Case], CaseResult]:
-    """The graded result of a (--port command, case), run once per test process."""
-    config, cache = request.config, {}
+def port_results(request) -> Iterator[Callable[[str, Case], CaseResult]]:
+    """The graded result of a (--port command, case), run once per test process; with
+    --port-persistent, each command runs as one `PersistentPort` for the whole session."""
+    config, cache, sessions = request.config, {}, {}
+    timeout = config.getoption("--port-timeout")
+    max_output = config.getoption("--port-max-output")
 
     def result(port: str, case: Case) -> CaseResult:
         if (port, case.id) not in cache:
-            timeout = config.getoption("--port-timeout")
-            outcome = run_command(port, case, timeout, config.getoption("--port-max-output"))
+            if config.getoption("--port-persistent"):
+                if port not in sessions:
+                    sessions[port] = PersistentPort(port, timeout, max_output)
+                outcome = sessions[port].run(case)
+            else:
+                outcome = run_command(port, case, timeout, max_output)
             cache[port, case.id] = grade(case, outcome, config.getoption("--port-strict"))
         return cache[port, case.id]
 
-    return result
+    yield result
+    for session in sessions.values():
+        session.close()
 
 
 def test_port(port_case, port_results):
@@ -91,8 +103,27 @@ def test_reference_port_in_process(case_id):
     assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
 
 
+@pytest.fixture(scope="module")
+def pure_python_results() -> tuple[dict[str, CaseResult], int]:
+    """pure_python's graded answer to every case, in persistent mode; and how many processes
+    it took."""
+    with PersistentPort(f"{PY} -m conformance.ports.pure_python") as port:
+        results = {case.id: grade(case, port.run(case), strict=True) for case in CASES}
+    return results, port.started
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_pure_python_port_as_a_command(case):
+def test_pure_python_port_in_persistent_mode(case, pure_python_results):
+    results, processes = pure_python_results
+    result = results[case.id]
+    assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
+    assert processes == 1
+
+
+@pytest.mark.parametrize("case_id", ["T1-blog", "T4-perceptron-and", "T2-init-2-3-1"])
+def test_pure_python_port_as_a_command(case_id):
+    # One process per case, the request then end of file (the persistent mode is above).
+    case = BY_ID[case_id]
     result = grade(case, run_command(f"{PY} -m conformance.ports.pure_python", case), strict=True)
     assert result.status == ("unsupported" if case.kind == "init" else "pass"), case_detail(result)
 
@@ -199,7 +230,16 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
 def test_bad_port_is_reported_not_raised(tmp_path, body, status, message):
     timeout = 0.5 if "sleep" in body else 30  # only the hanging port should meet the limit
     case = BY_ID["T1-blog"]
-    result = grade(case, run_command(fake_port(tmp_path, body), case, timeout=timeout))
+    if "print(" in body and "exit" not in body.lower():
+        # What it prints is graded as the runner grades a port's stdout: no process needed
+        # (running ports is tested above, and by test_hostile_ports.py).
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(body, {"sys": sys})  # one of the fixed bodies above
+        outcome = Outcome("ok", text=printed.getvalue())
+    else:
+        outcome = run_command(fake_port(tmp_path, body), case, timeout=timeout)
+    result = grade(case, outcome)
     assert result.status == status
     assert re.search(message, case_detail(result)), case_detail(result)
 
