@@ -118,7 +118,9 @@ def epoch_tensors(updates: np.ndarray) -> dict[int, dict[str, np.ndarray]]:
     """Split `Perceptron.updates_` (visits, 5 + d), columns (epoch, index, prediction, error,
     w..., b), into each epoch's tensors, for k visits in that epoch: prediction (k, 1), error
     (k, 1), w (k, d) and b (k, 1) after each visit, and errors (1, 1), the misclassified count.
-    The same layout serves the reference's twin (`reference.perceptron.perceptron_updates`)."""
+    Epoch 0 also holds epochs (1, 1): how many epochs the run took (the last is the first
+    error-free one, or the max_epochs-th). The same layout serves the reference's twin
+    (`reference.perceptron.perceptron_updates`)."""
     d = updates.shape[1] - 5
     out: dict[int, dict[str, np.ndarray]] = {}
     for epoch in np.unique(updates[:, 0]).astype(int):
@@ -130,4 +132,5 @@ def epoch_tensors(updates: np.ndarray) -> dict[int, dict[str, np.ndarray]]:
             "b": U[:, 4 + d : 5 + d],
             "errors": np.array([[np.count_nonzero(U[:, 3])]], dtype=np.float64),
         }
+    out[0]["epochs"] = np.array([[len(out)]], dtype=np.float64)
     return out

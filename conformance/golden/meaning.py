@@ -7,8 +7,9 @@ X (n, n_0), Y (n, n_L), Xq (nq, n_0); Z<l>, A<l>, dA<l>, dZ<l>, aprime<l> (n, n_
 prediction (nq, n_L); W<l>, dW<l>, W<l>_after (n_l, n_{l-1}) in layout t1 and (n_{l-1}, n_l) in
 t2 and t3; b<l>, db<l>, b<l>_after (n_l, 1) in t1 (a vector stored as a column) and t3, (1, n_l)
 in t2. A perceptron on n samples of d features: X (n, d), y (n, 1) of 0/1, and each epoch
-prediction, error and b (n, 1), w (n, d), errors (1, 1). Every problem raises `CaseFormatError`
-naming the file, and the row and column where one cell is to blame.
+prediction, error and b (n, 1), w (n, d), errors (1, 1); epoch 0 also epochs (1, 1), the run's
+length, which must agree with the epochs recorded and their errors. Every problem raises
+`CaseFormatError` naming the file, and the row and column where one cell is to blame.
 
 Not for: the syntax of the CSV files (`golden.tensors`) or the keys of case.json (`golden.schema`).
 """
@@ -125,7 +126,7 @@ def _promises(meta: dict, data: dict) -> tuple[Shapes, Iterator[tuple[int, list[
     if meta["kind"] == "perceptron":
         d = data["X"].shape[1]
         shapes = {"prediction": (n, 1), "error": (n, 1), "w": (n, d), "b": (n, 1)}
-        return {**shapes, "errors": (1, 1)}, iter([])  # epochs: see check_trajectory
+        return {**shapes, "errors": (1, 1), "epochs": (1, 1)}, iter([])  # see check_trajectory
     net, record = meta["network"], meta["record"]
     sizes, steps = net["sizes"], meta["training"]["steps"]
     shapes = {}
@@ -207,7 +208,11 @@ def check_trajectory(
                 f"{file}, row {line}, column 'step': epoch {epochs - 1} is past "
                 f"perceptron.max_epochs = {most}"
             )
-        promised = iter([(e, list(shapes), "a perceptron epoch") for e in range(epochs)])
+        every = [name for name in shapes if name != "epochs"]
+        promised = iter(
+            [(0, list(shapes), "a perceptron's epoch 0")]
+            + [(e, every, "a perceptron epoch") for e in range(1, epochs)]
+        )
     for step, names, why in promised:
         got = present.pop(step, {})
         missing = [name for name in names if name not in got]
@@ -224,7 +229,34 @@ def check_trajectory(
             f"{file}, row {min(got.values())}, column 'step': step {step} is not promised by "
             "this case (see record, training.steps and query)"
         )
+    if meta["kind"] == "perceptron":
+        check_run_length(file, frame, meta["perceptron"]["max_epochs"])
     return recorded
+
+
+def check_run_length(file: Path, frame: pd.DataFrame, max_epochs: int) -> None:
+    """A perceptron's expected.csv (complete, as `check_trajectory` found it): every epoch but
+    the last has errors, the last is error-free or the max_epochs-th, and step 0's `epochs`
+    counts them."""
+    errors = frame[frame["tensor"] == "errors"].sort_values("step")
+    count = len(errors)
+    early = errors.iloc[:-1][errors["value"].iloc[:-1] == 0]
+    if not early.empty:
+        raise CaseFormatError(
+            f"{file}, row {int(early.index[0]) + 2}: epoch {early['step'].iloc[0]} is error-free, "
+            f"so the run ends there, yet {count} epochs are recorded"
+        )
+    if errors["value"].iloc[-1] != 0 and count != max_epochs:
+        raise CaseFormatError(
+            f"{file}, row {int(errors.index[-1]) + 2}: the last epoch, {count - 1}, has errors "
+            f"and is not the last of perceptron.max_epochs = {max_epochs}"
+        )
+    epochs = frame[frame["tensor"] == "epochs"]
+    if epochs["value"].iloc[0] != count:
+        raise CaseFormatError(
+            f"{file}, row {int(epochs.index[0]) + 2}, column 'value': epochs is "
+            f"{epochs['value'].iloc[0]:g}, but {count} epochs are recorded"
+        )
 
 
 def check_transcribed(

@@ -2,37 +2,54 @@
 
     python -m conformance.ports check --port "<command>" [--case ID] [--strict] [--timeout S]
                                       [--max-output MIB] [--junit FILE] [--data DIR]
+    python -m conformance.ports fuzz --port "<command>" [--examples N] [--seed S] [--timeout T]
+                                     [--max-output MIB] [--persistent] [--save DIR]
     python -m conformance.ports mutants [--subprocess] [--junit FILE]
 
 `check` prints a table per failing case and a summary, and exits 1 on any failure or error
 (0 when every supported case passes; unsupported cases are skipped, but a port that supports
-none fails). `mutants` runs every mutant of the catalogue, prints which case catches each and
+none fails). `fuzz` checks the port on generated cases and shrinks a failure to the smallest
+case that shows it (exit 1; saved with --save as a case folder that `check --data` replays).
+`mutants` runs every mutant of the catalogue, prints which case catches each and
 the detection rate, and exits 1 unless it is 100%.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from conformance.golden.cases import DATA, load_all
+from conformance.golden.cases import DATA, Case, load_all
+from conformance.golden.manifest import golden_root_of
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
 from conformance.ports.checking import (
     add_check_arguments,
     check_with_arguments,
     junit_option,
+    mib_option,
+    port_option,
     seconds_option,
     select_cases,
 )
+from conformance.ports.fuzz import DEFAULT_EXAMPLES, DEFAULT_SEED, PortErred, PortFailed, fuzz
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import write_junit
-from conformance.ports.runner import DEFAULT_TIMEOUT, PortArgumentError, run_command, run_solver
+from conformance.ports.runner import (
+    DEFAULT_MAX_OUTPUT,
+    DEFAULT_TIMEOUT,
+    Outcome,
+    PortArgumentError,
+    run_command,
+    run_solver,
+)
 
 
 def cmd_check(args) -> int:
@@ -60,7 +77,97 @@ def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResu
     return None
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse `type`: an integer >= `minimum`, else a usage error naming the value."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _save_folder(text: str) -> Path:
+    """--save: a folder outside the golden data (a usage error otherwise)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} exists and is not a folder")
+    if golden_root_of(path.resolve()) is not None or path.resolve().is_relative_to(DATA.resolve()):
+        raise argparse.ArgumentTypeError(f"{path}: refusing to write into the golden data")
+    return path
+
+
+def cmd_fuzz(args) -> int:
+    try:
+        return fuzz(
+            args.port,
+            examples=args.examples,
+            seed=args.seed,
+            timeout=args.timeout,
+            max_output=args.max_output,
+            persistent=args.persistent,
+            save=args.save,
+        )
+    except PortArgumentError as err:
+        print(f"python -m conformance.ports fuzz: error: {err}", file=sys.stderr)
+        return 2
+
+
+def mutant_answer(name: str) -> Callable[[Case], Outcome]:
+    """The scratch port with mutant `name` planted, answering a case in process."""
+
+    def answer(case: Case) -> Outcome:
+        with MUTANTS[name].applied(), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return run_solver(scratch_port.solve, case)
+
+    return answer
+
+
+def fuzz_mutants(args) -> int:
+    """Every mutant against `args.examples` generated cases: caught by a wrong value, by an
+    error only, or not at all; and the smallest case that shows it."""
+    results = []
+    print(f"{'mutant':<32} {'caught':<9} smallest failing case; first divergence")
+    for name in MUTANTS:
+        found: list[PortFailed] = []
+        code = fuzz(
+            mutant_answer(name),
+            examples=args.examples,
+            seed=args.seed,
+            out=io.StringIO(),
+            found=found,
+        )
+        if code == 2:
+            print(f"{name:<32} internal error: scratch and the reference disagree", flush=True)
+            return 2
+        if not found:
+            how, where = "NO", "-"
+            results.append(CaseResult(name, "fail", f"{name} passed {args.examples} cases"))
+        else:
+            failure = found[0]
+            how = "by error" if isinstance(failure, PortErred) else "by value"
+            first = failure.result.first_divergence
+            at = "" if first is None else f"; step {first[0]}, {first[1]}"
+            where = failure.drawn.summary() + (at or f"; {failure.result.message[:80]}")
+            ok = how == "by value"
+            results.append(CaseResult(name, "pass" if ok else "fail", f"{name}: caught {how}"))
+        print(f"{name:<32} {how:<9} {where}", flush=True)
+    caught = sum(r.status == "pass" for r in results)
+    print(f"caught by a wrong value: {caught}/{len(results)} (seed {args.seed})")
+    if args.junit:
+        write_junit(args.junit, "mutant catalogue (generated cases)", results)
+    return 0 if caught == len(results) else 1
+
+
 def cmd_mutants(args) -> int:
+    if args.fuzz:
+        return fuzz_mutants(args)
     cases = load_all(args.data)
     results = []
     print(f"{'mutant':<32} {'caught by':<26} {'how':<42} bug")
@@ -92,8 +199,47 @@ def main(argv: list[str] | None = None) -> int:
     add_check_arguments(c)
     c.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
     c.set_defaults(run=cmd_check)
+    f = sub.add_parser("fuzz", help="check a port command on generated cases, shrink a failure")
+    f.add_argument(
+        "--port", required=True, type=port_option, help='the port command, e.g. "python my_port.py"'
+    )
+    f.add_argument(
+        "--examples",
+        type=_count(1),
+        default=DEFAULT_EXAMPLES,
+        help=f"how many generated cases ({DEFAULT_EXAMPLES})",
+    )
+    f.add_argument(
+        "--seed", type=_count(0), default=DEFAULT_SEED, help=f"the cases drawn ({DEFAULT_SEED})"
+    )
+    f.add_argument(
+        "--timeout", type=seconds_option, default=DEFAULT_TIMEOUT, help="seconds per case (60)"
+    )
+    f.add_argument(
+        "--max-output",
+        type=mib_option,
+        default=DEFAULT_MAX_OUTPUT,
+        metavar="MIB",
+        help=f"the most a port may print on stdout per case, in MiB ({DEFAULT_MAX_OUTPUT:g})",
+    )
+    f.add_argument(
+        "--persistent", action="store_true", help="one port process for every case (PORTS.md)"
+    )
+    f.add_argument(
+        "--save",
+        type=_save_folder,
+        help="write the smallest failing case here, as a case folder that check --data replays",
+    )
+    f.set_defaults(run=cmd_fuzz)
     m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")
     m.add_argument("--subprocess", action="store_true", help="run each mutant as a port command")
+    m.add_argument(
+        "--fuzz", action="store_true", help="use generated cases instead of the golden ones"
+    )
+    m.add_argument(
+        "--examples", type=_count(1), default=DEFAULT_EXAMPLES, help="with --fuzz: cases (100)"
+    )
+    m.add_argument("--seed", type=_count(0), default=DEFAULT_SEED, help="with --fuzz: the seed")
     m.add_argument(
         "--timeout", type=seconds_option, default=DEFAULT_TIMEOUT, help="seconds per case (60)"
     )

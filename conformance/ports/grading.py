@@ -20,6 +20,7 @@ from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.comparison import KEYS, compare_frames
 from conformance.golden.tensors import CaseFormatError, read_table
 from conformance.ports.runner import HEADER, Outcome, clip
+from conformance.tolerances import FLOAT64, Tolerance
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,11 @@ def parse_output(case: Case, text: str) -> pd.DataFrame:
     return frame
 
 
-def grade(case: Case, outcome: Outcome, strict: bool = False) -> CaseResult:
-    """Grade one case's outcome against the case's expected values."""
+def grade(
+    case: Case, outcome: Outcome, strict: bool = False, tol: Tolerance = FLOAT64
+) -> CaseResult:
+    """Grade one case's outcome against the case's expected values, within `tol` (FLOAT64
+    for a golden case, GENERATED for a generated one: see `conformance.tolerances`)."""
     if outcome.status == "unsupported":
         return CaseResult(case.id, "unsupported", outcome.message)
     if outcome.status != "ok":
@@ -100,7 +104,7 @@ def grade(case: Case, outcome: Outcome, strict: bool = False) -> CaseResult:
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(repr(err))}")
     expected = case.expected
     emitted = set(zip(frame["step"], frame["tensor"], strict=True))
-    groups = compare_frames(frame, expected)
+    groups = compare_frames(frame, expected, tol)
     expected_groups = set(zip(expected["step"], expected["tensor"], strict=True))
     cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
     extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]

@@ -23,6 +23,7 @@ import scratch.activations as activations
 import scratch.fast as fast
 import scratch.losses as losses
 import scratch.network as network
+import scratch.perceptron as perceptron
 from conformance.golden import runner as golden_runner
 from conformance.ports import scratch_port
 from conformance.ports.protocol import serve
@@ -161,6 +162,50 @@ class _Float32Network(network.Network):
         return super().predict(X.astype(np.float32))
 
 
+def _forward_backward_output_mean(self, X, Y, *, objective="cost"):
+    if objective != "output":
+        return _ORIGINAL_FORWARD_BACKWARD(self, X, Y, objective=objective)
+    cache = self.forward(X)
+    cost = self.cost(cache, Y)
+    dA_L = np.full_like(cache.output, 1 / cache.output.shape[0])  # the mean over samples, not 1
+    grads, deltas = self.backprop(cache, dA_L, None)
+    return cache, cost, grads, deltas
+
+
+def _fast_step_output_mean(self, params, X, Y, lr, *, objective="cost", **kw):
+    if objective == "output":  # every gradient is linear in dA(L): dA(L) = 1/n is lr/n
+        lr = lr / X.shape[0]
+    return _ORIGINAL_FAST_STEP(self, params, X, Y, lr, objective=objective, **kw)
+
+
+def _epochs(fitted: perceptron.Perceptron, keep: int) -> perceptron.Perceptron:
+    """`fitted` cut to its first `keep` epochs (`updates_`, `errors_` and what follows)."""
+    fitted.updates_ = fitted.updates_[fitted.updates_[:, 0] < keep]
+    fitted.errors_ = fitted.errors_[:keep]
+    fitted.w_, fitted.b_ = fitted.updates_[-1, 4:-1], float(fitted.updates_[-1, -1])
+    fitted.converged_ = fitted.errors_[-1] == 0
+    return fitted
+
+
+def _fit_one_epoch_short(self, X, y, w0=None, b0=0.0):
+    fitted = _ORIGINAL_FIT(self, X, y, w0, b0)
+    epochs = len(fitted.errors_)
+    return _epochs(fitted, epochs - 1) if epochs > 1 else fitted  # stops an epoch early
+
+
+def _fit_one_epoch_past(self, X, y, w0=None, b0=0.0):
+    fitted = _ORIGINAL_FIT(self, X, y, w0, b0)
+    epochs = len(fitted.errors_)
+    if fitted.converged_ and epochs < self.max_epochs:
+        # One more epoch after the error-free one; it repeats that epoch exactly (same w and b,
+        # so the same predictions and no update), numbered one higher.
+        again = fitted.updates_[fitted.updates_[:, 0] == epochs - 1].copy()
+        again[:, 0] = epochs
+        fitted.updates_ = np.concatenate([fitted.updates_, again])
+        fitted.errors_ = np.append(fitted.errors_, 0)
+    return fitted
+
+
 def _t2_erratum_grad(A, Y, reduction):
     if reduction == "element_mean":
         return (A - Y) / A.shape[0]  # T2's printed derivative: divides by n, not by n*k
@@ -187,6 +232,9 @@ _ORIGINAL_DENSE_BACKWARD = network.dense_backward
 _ORIGINAL_STEP = network.Network.step
 _ORIGINAL_STEP_INTO = fast._step_into
 _ORIGINAL_TRAIN = network.Network.train
+_ORIGINAL_FORWARD_BACKWARD = network.Network.forward_backward
+_ORIGINAL_FAST_STEP = fast.FastPath.step
+_ORIGINAL_FIT = perceptron.Perceptron.fit
 
 
 MUTANTS: dict[str, Mutant] = {
@@ -275,6 +323,24 @@ MUTANTS: dict[str, Mutant] = {
             "perceptron-strict-threshold",
             "the perceptron's step is 1 only for z > 0 (0 at z = 0)",
             _attr("scratch.perceptron.step", lambda Z: (Z > 0).astype(Z.dtype)),
+        ),
+        Mutant(
+            "output-objective-mean",
+            "objective 'output' averaged over the samples: dA(L) = 1/n instead of 1",
+            _all(
+                _attr("scratch.network.Network.forward_backward", _forward_backward_output_mean),
+                _attr("scratch.fast.FastPath.step", _fast_step_output_mean),
+            ),
+        ),
+        Mutant(
+            "perceptron-stops-early",
+            "the perceptron stops one epoch before the error-free one (or before max_epochs)",
+            _attr("scratch.perceptron.Perceptron.fit", _fit_one_epoch_short),
+        ),
+        Mutant(
+            "perceptron-runs-past",
+            "the perceptron runs one epoch past the error-free one",
+            _attr("scratch.perceptron.Perceptron.fit", _fit_one_epoch_past),
         ),
     ]
 }

@@ -332,6 +332,13 @@ class PersistentPort:
             over_cap=pipe.over,
         )
         outcome = ended(done, self.timeout, self.max_output)
+        if timed_out and not pipe.buffer and not process.answered:
+            return Outcome(
+                "hang",
+                message=f"{outcome.message} (it printed nothing: in persistent mode a port "
+                "answers each request line as it comes, while a one-request port waits for the "
+                "end of stdin, which comes only after the last case)",
+            )
         if outcome.status == "ok":  # it exited 0 without its marker line
             return Outcome(
                 "bad output",

@@ -208,7 +208,9 @@ def solve_perceptron(request: dict) -> Trajectory:
     X, y = request["data"]["X"], [row[0] for row in request["data"]["y"]]
     w, b, eta = [float(x) for x in p["w0"]], float(p["b0"]), p["eta"]
     out: Trajectory = {}
+    epochs = 0
     for epoch in range(p["max_epochs"]):
+        epochs += 1
         rows = {"prediction": [], "error": [], "w": [], "b": []}
         for x, target in zip(X, y, strict=True):
             prediction = (
@@ -227,6 +229,7 @@ def solve_perceptron(request: dict) -> Trajectory:
         out[(epoch, "errors")] = [[float(mistakes)]]
         if mistakes == 0:
             break
+    out[(0, "epochs")] = [[float(epochs)]]  # the run's length: the error-free epoch or the last
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=seconds_option,
         default=DEFAULT_TIMEOUT,
         help=f"with --port: seconds per case ({DEFAULT_TIMEOUT:g})",
+    )
+    group.addoption(
+        "--port-examples",
+        type=int,
+        default=50,
+        metavar="N",
+        help="with --port: also check it on N generated cases (50; 0: none), as the fuzz does",
+    )
+    group.addoption(
+        "--port-seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="with --port: the seed of the generated cases (the fuzz's default)",
     )
     group.addoption(
         "--port-persistent",
@@ -97,3 +112,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     tests run. Nothing is leaked; the objects live until the end of the run anyway."""
     gc.collect()
     gc.freeze()
+    if "torch" in sys.modules:  # (a run that collected no torch test need not load it)
+        # Every tensor here is tiny: torch's intra-op threads only add their hand-offs (a
+        # backward pass takes twice as long with two threads as with one), and under xdist
+        # each worker's threads would compete with the other worker's for the same cores.
+        sys.modules["torch"].set_num_threads(1)

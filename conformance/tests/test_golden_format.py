@@ -185,6 +185,12 @@ FILES = [
     ("unpromised-tensor", T3, EC, add(*DW1_AT_3), r"row 2322: step 3 holds 'dW1', which record"),
     ("epoch-tensor-deleted", PA, EC, drop("^2,errors,"), r"step 2 lacks \['errors'\], which a p"),
     ("epoch-deleted", PA, EC, drop("^2,"), r"step 2 lacks \['prediction', 'error', 'w', 'b', 'er"),
+    ("epochs-deleted", PA, EC, drop("^0,epochs,"), r"step 0 lacks \['epochs'\], which a perc"),
+    ("epochs-at-epoch-1", PA, EC, add("1,epochs,0,0,6"), r"step 1 holds 'epochs', which a perc"),
+    ("epochs-one-short", PA, EC, sub("0,epochs,0,0,6\n", "0,epochs,0,0,5\n"), r"row 23, .*is 5, "),
+    ("epochs-one-past", PA, EC, sub("0,epochs,0,0,6\n", "0,epochs,0,0,7\n"), r"but 6 epochs are"),
+    ("error-free-not-last", PA, EC, sub("4,errors,0,0,1\n", "4,errors,0,0,0\n"), r"row 107: ep"),
+    ("last-epoch-has-errors", PA, EC, sub("5,errors,0,0,0\n", "5,errors,0,0,1\n"), r"row 128: "),
     (
         "w-narrower",
         PA,

@@ -94,7 +94,7 @@ CROSS = [
     ("steps-fewer", T1, "training.steps", 5, "case.json", r"full_steps\[5\]': must be a step in"),
     ("every-step-more", T3, "record.every_step", ["cost", "A2", "Z1"], "expected.csv", r"step 3"),
     ("full-step-less", T3, "record.full_steps", [0, 1, 2, 59], "expected.csv", r"step 29 holds"),
-    ("max-epochs-less", PA, "perceptron.max_epochs", 2, "expected.csv", r"row 107, column 'st"),
+    ("max-epochs-less", PA, "perceptron.max_epochs", 2, "expected.csv", r"row 108, column 'st"),
     ("w0-shorter", PA, "perceptron.w0", [0.0], "data.csv", r"row 2: tensor 'X' has shape \(4, 2"),
     ("w0-longer", PA, "perceptron.w0", [0, 0, 0], "data.csv", r"w0 of length 3 .* needs \(4, 3"),
     ("init-sizes", INIT, "init.sizes", [2, 2, 2], "expected.csv", r"row 8: step 0 tensor 'W2'"),

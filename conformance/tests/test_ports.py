@@ -22,6 +22,7 @@ from conformance.golden.manifest import write_manifest
 from conformance.ports import pure_python, reference_port, scratch_port
 from conformance.ports.__main__ import catch_mutant
 from conformance.ports.__main__ import main as ports_main
+from conformance.ports.fuzz import DEFAULT_SEED, fuzz
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.persistent import PersistentPort
@@ -73,6 +74,26 @@ def test_port_supports_a_case(port_command, port_results):
     assert any(r.status != "unsupported" for r in results), (
         f"the port supports none of the {len(CASES)} cases ({results[0].message})"
     )
+
+
+def test_port_on_generated_cases(port_command, request, capsys):
+    # `python -m conformance.ports fuzz` inside the suite: --port-examples generated cases,
+    # graded as the golden ones, a failure shrunk and printed.
+    config = request.config
+    examples = config.getoption("--port-examples")
+    if examples <= 0:
+        pytest.skip("--port-examples 0")
+    seed = config.getoption("--port-seed")
+    code = fuzz(
+        port_command,
+        examples=examples,
+        seed=DEFAULT_SEED if seed is None else seed,
+        timeout=config.getoption("--port-timeout"),
+        max_output=config.getoption("--port-max-output"),
+        persistent=config.getoption("--port-persistent"),
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
 
 
 def test_port_supports_a_case_fails_for_a_port_that_supports_none():

@@ -13,19 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.compare import assert_close
+from conformance.ports.generated import COSTS, HIDDEN
 from conformance.tolerances import Tolerance
 from reference import TorchMLP
 from scratch import Network, NetworkSpec, init_standard_normal
 
 GRADIENTS = Tolerance("hypothesis float64", rtol=1e-10, atol_scale=1e-10)
-ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid", "softmax")
-COSTS = (
-    ("mse", "sample_mean"),
-    ("mse", "sum"),
-    ("mse", "element_mean"),
-    ("cross_entropy", "sample_mean"),
-    ("cross_entropy", "sum"),
-)
+ACTIVATIONS = HIDDEN  # every activation, in every position where it is defined
 
 
 @st.composite

@@ -1,0 +1,76 @@
+"""The cases this suite made for the mutant catalogue (tutorial "suite", data/README.md) catch
+what each was made for, and by a wrong value: a "fail" whose first divergence names a tensor,
+never a crash of the mutant's own shape checks, and without `--strict` (a port that omits a
+group passes leniently, so an omission alone catches nothing).
+
+Each test runs one mutant of conformance/ports/mutants.py on one case and grades it as a port
+is graded by default; `test_ports.py` asserts that the catalogue as a whole catches them all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.ports import scratch_port
+from conformance.ports.grading import CaseResult, grade
+from conformance.ports.mutants import MUTANTS
+from conformance.ports.report import case_detail
+from conformance.ports.runner import run_solver
+from conformance.tests.inputs import golden_cases
+
+CASES = {case.id: case for case in golden_cases()}
+PERCEPTRONS = ["T4-perceptron-and", "T4-perceptron-2d", "S-perceptron-max-epochs"]
+CONVERGING = ["T4-perceptron-and", "T4-perceptron-2d"]
+
+
+def graded(mutant: str, case_id: str) -> CaseResult:
+    """The mutant as a port, on one case, graded leniently (the default of `check`)."""
+    case = CASES[case_id]
+    with MUTANTS[mutant].applied():
+        return grade(case, run_solver(scratch_port.solve, case))
+
+
+def failing(result: CaseResult) -> list[tuple[int, str]]:
+    """The (step, tensor) groups whose values are out of tolerance."""
+    bad = result.groups[result.groups["state"] == "fail"]
+    return list(zip(bad["step"], bad["tensor"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("mutant", "case_id", "first", "among"),
+    [
+        # dA1 = dZ2 W2^T where T2's layout needs dZ2 W2 (in the internal layout: W for W^T);
+        # the square, non-symmetric W2 keeps every shape and changes the values
+        ("W-where-WT-belongs", "S-t2-square", (0, "dA1"), (0, "dW1")),
+        # dA2 = 1/3 instead of 1 for each of the 3 samples and 2 outputs
+        ("output-objective-mean", "S-output-objective-batch", (0, "dA1"), (0, "dA2")),
+    ],
+    ids=lambda x: x if isinstance(x, str) else None,
+)
+def test_a_suite_case_catches_its_mutant_by_a_value(mutant, case_id, first, among):
+    result = graded(mutant, case_id)
+    assert result.status == "fail" and result.first_divergence == first, case_detail(result)
+    assert among in failing(result), case_detail(result)
+
+
+@pytest.mark.parametrize("case_id", PERCEPTRONS)
+def test_a_perceptron_that_stops_an_epoch_early_fails_by_its_epochs(case_id):
+    result = graded("perceptron-stops-early", case_id)
+    # the last epoch is omitted (lenient: not a failure); only the count can tell
+    assert result.status == "fail" and failing(result) == [(0, "epochs")], case_detail(result)
+
+
+@pytest.mark.parametrize("case_id", CONVERGING)
+def test_a_perceptron_that_runs_past_the_error_free_epoch_fails_by_its_epochs(case_id):
+    result = graded("perceptron-runs-past", case_id)
+    # the extra epoch is ignored (the case does not expect it); only the count can tell
+    assert result.status == "fail" and failing(result) == [(0, "epochs")], case_detail(result)
+    assert result.count("omitted") == 0
+
+
+def test_the_max_epochs_case_ends_with_errors_at_max_epochs():
+    case = CASES["S-perceptron-max-epochs"]
+    frame = case.expected
+    errors = frame[frame["tensor"] == "errors"].sort_values("step")["value"].tolist()
+    epochs = frame[frame["tensor"] == "epochs"]["value"].tolist()
+    assert errors == [3, 3, 4, 4] and epochs == [case.meta["perceptron"]["max_epochs"]]
