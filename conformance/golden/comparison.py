@@ -38,7 +38,7 @@ def compare_frames(
     a = np.append(actual["value"].to_numpy(dtype=np.float64), np.nan)[where]  # -1: not found
     missing = np.isnan(a)
     diff = np.where(missing, np.inf, np.abs(a - e))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.abs(e))
     # group number of each cell, numbered in order of first appearance; cells sorted by group
     names, tensor_code = np.unique(tensors.astype(str), return_inverse=True)
@@ -56,7 +56,7 @@ def compare_frames(
             "step": first // len(names),
             "tensor": names[first % len(names)],
             "max_abs_err": max_abs,
-            "at": list(zip(rows[worst].astype(int), cols[worst].astype(int), strict=True)),
+            "at": list(zip(rows[worst].tolist(), cols[worst].tolist(), strict=True)),
             "max_rel_err": per_group(np.maximum, rel),
             "missing": per_group(np.add, missing.astype(np.int64)),
             "ok": per_group(np.logical_and, ok),

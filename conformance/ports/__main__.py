@@ -4,6 +4,7 @@
                                       [--max-output MIB] [--junit FILE] [--data DIR]
     python -m conformance.ports fuzz --port "<command>" [--examples N] [--seed S] [--timeout T]
                                      [--max-output MIB] [--persistent] [--save DIR]
+                                     [--database DIR]
     python -m conformance.ports mutants [--subprocess] [--junit FILE]
 
 `check` prints a table per failing case and a summary, and exits 1 on any failure or error
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -112,6 +114,7 @@ def cmd_fuzz(args) -> int:
             max_output=args.max_output,
             persistent=args.persistent,
             save=args.save,
+            database=args.database,
         )
     except PortArgumentError as err:
         print(f"python -m conformance.ports fuzz: error: {err}", file=sys.stderr)
@@ -230,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         type=_save_folder,
         help="write the smallest failing case here, as a case folder that check --data replays",
     )
+    f.add_argument(
+        "--database",
+        type=_save_folder,
+        help="keep Hypothesis's failing examples here and try them first next time (off)",
+    )
     f.set_defaults(run=cmd_fuzz)
     m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")
     m.add_argument("--subprocess", action="store_true", help="run each mutant as a port command")
@@ -247,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
     m.set_defaults(run=cmd_mutants)
     args = parser.parse_args(argv)
+    # SIGTERM (kill, a CI's cancel) ends the run as Ctrl-C does: every port is killed and every
+    # temporary folder removed on the way out.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     return args.run(args)
 
 

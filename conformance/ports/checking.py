@@ -143,6 +143,12 @@ def run_port(
             results.append(result)
             if result.status in ("fail", "error"):
                 print(case_detail(result), file=out, flush=True)
+    if persistent and session.changed_after_close:
+        result = CaseResult(
+            "(after the last case)", "error", f"after the last case: {session.changed_after_close}"
+        )
+        results.append(result)
+        print(case_detail(result), file=out, flush=True)
     return results
 
 

@@ -25,9 +25,11 @@ from typing import TextIO
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.errors import Flaky
 
-from conformance.golden.cases import TRAJECTORY_COLUMNS, Case, write_case
-from conformance.golden.manifest import write_manifest
+from conformance.golden.cases import DATA, TRAJECTORY_COLUMNS, Case, write_case
+from conformance.golden.manifest import changed_files, fingerprint, write_manifest
 from conformance.golden.tensors import (
     read_table,
     trajectory_arrays,
@@ -162,13 +164,15 @@ def fuzz(
     save: Path | None = None,
     out: TextIO | None = None,
     found: list[PortFailed] | None = None,
+    database: Path | None = None,
 ) -> int:
     """Grade `port` (a command, or for this suite's own tests a function answering a case) on
     `examples` generated cases drawn from `seed`; print the summary and, on a failure, the
     smallest failing case, saved under `save` if given. Returns the exit status: 0 when every
     supported case passes and at least one is supported, 1 otherwise; 2 when generating the
     cases failed (our bug, reported as such). The smallest failure, if any, is appended to
-    `found`."""
+    `found`. `database`: a folder where Hypothesis keeps the failing examples it found and
+    tries them first next time (off unless given: then only `seed` decides the cases)."""
     out = sys.stdout if out is None else out
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
         raise PortArgumentError(f"examples must be an integer >= 1, got {examples!r}")
@@ -195,7 +199,7 @@ def fuzz(
 
             @settings(
                 max_examples=examples,
-                database=None,
+                database=None if database is None else DirectoryBasedExampleDatabase(database),
                 deadline=None,
                 derandomize=False,
                 report_multiple_bugs=False,
@@ -206,7 +210,7 @@ def fuzz(
             @hypothesis_seed(seed)
             @given(drawn_cases())
             def attempt(drawn: Drawn) -> None:
-                folder = work / f"fuzz-{tally.sent + tally.thrown_away:05d}"
+                folder = work / f"fuzz-{tally.sent + tally.thrown_away + 1:05d}"  # drawn so far
                 try:
                     case = materialize(drawn, folder)
                 except Diverged:
@@ -222,8 +226,9 @@ def fuzz(
                         if tally.failed_at is None:
                             tally.failed_at = tally.sent
                             print(
-                                f"fuzz: case {tally.sent} fails ({clip(result.message, 200)}); "
-                                "shrinking it to the smallest failing case ...",
+                                f"fuzz: case {tally.sent} of those sent fails: "
+                                f"{clip(result.message, 200)}; shrinking it to the smallest "
+                                "failing case ...",
                                 file=out,
                                 flush=True,
                             )
@@ -240,6 +245,8 @@ def fuzz(
 
         print(f"fuzz: {examples} generated cases, seed {seed}", file=out, flush=True)
         failure: PortFailed | None = None
+        flaky = False
+        data_before = fingerprint(DATA) if DATA.is_dir() else {}
         try:
             run(raise_errors=False)
             if tally.errors:  # no wrong value, but errors: run again to shrink the first
@@ -249,21 +256,37 @@ def fuzz(
             failure = err
         except OurDisagreement as err:
             return _ours(err, seed, out)
+        except Flaky as err:  # it failed once, then passed the same case: report it as first seen
+            found_first = [e for e in getattr(err, "exceptions", []) if isinstance(e, PortFailed)]
+            if not found_first:
+                raise
+            failure = found_first[0]
+            flaky = True
+    changed = changed_files(data_before, fingerprint(DATA) if DATA.is_dir() else {})
+    if changed:
+        print(f"fuzz: data/ changed during the run: {'; '.join(changed[:5])}", file=out)
+        return 1
     if failure is not None:
         if found is not None:
             found.append(failure)
+        if flaky:
+            print(
+                "fuzz: the port failed this case once and passed it when it was sent again (does "
+                "it keep state between requests, or answer near --timeout?); not shrunk:",
+                file=out,
+            )
         print(describe_failure(failure), file=out)
         if isinstance(failure, PortFailed) and not isinstance(failure, PortErred) and tally.errors:
             print(
-                f"(and {tally.errors} other case(s) ended in an error, the first: "
-                f"{clip(tally.first_error, 300)})",
+                f"(while searching, {tally.errors} case(s) ended in an error instead of a wrong "
+                f"value; the first: {clip(tally.first_error, 300)})",
                 file=out,
             )
         if save is not None:
             where = save_case(failure.case, Path(save))
             print(
                 f"saved as {where}; replay it with: python -m conformance.ports check "
-                f"--port '<the port>' --data {save}",
+                f"--port '<the port>' --data {save} --strict",
                 file=out,
             )
         print(f"FAILED after {tally.failed_at} of {examples} cases (seed {seed})", file=out)

@@ -226,6 +226,11 @@ class PersistentPort:
         """How many port processes have been started so far (1 while the port behaves)."""
         self._process: _Process | None = None
         self._folders: tuple[Path, Path] | None = None
+        self._last_case: Case | None = None
+        self.answered = 0
+        """Answers ended by a marker line, over every process of this port."""
+        self.changed_after_close = ""
+        """What `close` found changed in the golden folder after the last case ("" if none)."""
 
     def __enter__(self) -> PersistentPort:
         return self
@@ -265,12 +270,21 @@ class PersistentPort:
         return code
 
     def close(self) -> None:
-        """Close the port's stdin, wait `grace` s for it to exit, kill whatever is left."""
+        """Close the port's stdin, wait `grace` s for it to exit, kill whatever is left. A
+        change the port makes meanwhile to the golden folder of its last case is kept in
+        `changed_after_close` (the entries changed, as `run` would name them)."""
+        before = golden_fingerprint(self._last_case) if self._last_case is not None else None
         self._stop(self.grace)
+        if before is not None:
+            root, fingerprint_before = before
+            verdict = data_verdict(root, fingerprint_before, Outcome("ok"))
+            if verdict.status == "data changed":
+                self.changed_after_close = verdict.message
 
     def run(self, case: Case) -> Outcome:
         """The port's answer to `case` (an `Outcome`, as `run_command` gives)."""
         root, before = golden_fingerprint(case)
+        self._last_case = case
         try:
             outcome = self._ask(case)
             if outcome is None:  # it exited after its last answer as this one was sent
@@ -315,6 +329,7 @@ class PersistentPort:
                 pipe.changed.wait(min(left, _POLL))
         if taken is not None and not pipe.over:
             process.answered += 1
+            self.answered += 1
             return self._answered(*taken)
         if pipe.eof and not pipe.over:  # stdout closed: wait for the exit, within the time
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -332,7 +347,7 @@ class PersistentPort:
             over_cap=pipe.over,
         )
         outcome = ended(done, self.timeout, self.max_output)
-        if timed_out and not pipe.buffer and not process.answered:
+        if timed_out and not pipe.buffer and not self.answered:
             return Outcome(
                 "hang",
                 message=f"{outcome.message} (it printed nothing: in persistent mode a port "

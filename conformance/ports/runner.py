@@ -190,12 +190,18 @@ def port_folders(case: Case) -> Iterator[tuple[Path, Path]]:
 
 def remove_tree(folder: Path) -> None:
     """Remove `folder` and whatever a port left in it: read-only folders, thousands of levels
-    (too deep for `shutil.rmtree` in Python 3.11) included. Never raises."""
+    (too deep for `shutil.rmtree` in Python 3.11) included; a link is removed, never what it
+    points to. Never raises."""
     try:
+        if os.path.islink(folder):  # a port replaced the folder by a link: remove the link only
+            os.unlink(folder)
+            return
         for top, dirs, _ in os.walk(folder):  # make every folder writable and searchable first
             for name in dirs:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(top, name), 0o700, follow_symlinks=False)
+                path = os.path.join(top, name)
+                if not os.path.islink(path):  # (os.walk lists a link to a folder as a folder)
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, 0o700)
         shutil.rmtree(folder)
     except (OSError, RecursionError):
         with contextlib.suppress(OSError):

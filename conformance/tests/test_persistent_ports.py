@@ -157,15 +157,6 @@ def test_persistent_port(port, shared_copy, tmp_path):
     assert alive_with(marker) == [], "processes left behind"
 
 
-def test_scratch_port_answers_in_one_process():
-    # (pure_python answers every case in persistent mode in test_ports.py)
-    cases = [c for c in golden_cases() if c.id in ("T1-blog", "T2-init-2-3-1", "T3-deck-3-4-2")]
-    with PersistentPort(f"{PY} -m conformance.ports.scratch_port") as session:
-        results = [grade(case, session.run(case), strict=True) for case in cases]
-    assert [r.status for r in results] == ["pass"] * len(cases), [r.message for r in results]
-    assert session.started == 1
-
-
 def test_check_in_persistent_mode_reports_and_writes_junit(tmp_path, capsys):
     # pure_python passes the network cases and says it cannot do the init case.
     junit = tmp_path / "port.xml"
@@ -177,3 +168,41 @@ def test_check_in_persistent_mode_reports_and_writes_junit(tmp_path, capsys):
     assert "2 passed, 0 failed, 1 skipped" in out
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite.get("failures") == "0" and suite.get("skipped") == "1"
+
+
+def test_a_change_to_data_after_the_last_case_is_an_error(tmp_path, capsys):
+    data = Path(shutil.copytree(DATA, tmp_path / "data"))
+    body = PRELUDE + loop("say(GOOD + '#end\\n')")
+    body += f"open('{data}/T1-blog/expected.csv', 'a').write('9,Z1,0,0,6\\n')\n"
+    (script := tmp_path / "tamper.py").write_text(body)
+    case = load_case(data / "T1-blog")
+    code = check(f"{PY} -I -S {script}", [case], persistent=True, out=sys.stdout)
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert (
+        "after the last case: data/ changed during the port run: modified: T1-blog/expected.csv"
+        in out
+    )
+
+
+def test_a_folder_link_left_by_a_port_is_removed_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "victim"
+    (victim / "inner").mkdir(parents=True)
+    victim.chmod(0o755)
+    (victim / "inner").chmod(0o755)
+    body = PRELUDE + loop(
+        f"if n == 0: os.symlink('{victim}', 'link')",  # in its working directory
+        "case_dir = os.environ['MLP_CASE_DIR']",
+        "[os.remove(os.path.join(case_dir, f)) for f in os.listdir(case_dir)]",
+        "os.rmdir(case_dir)",
+        f"os.symlink('{victim}', case_dir)",  # its case folder replaced by a link
+        "say(GOOD + '#end\\n')",
+    )
+    (script := tmp_path / "links.py").write_text(body)
+    case = load_case(DATA / "T1-blog")
+    with PersistentPort(f"{PY} -I -S {script}", timeout=5, grace=0.25) as session:
+        results = [grade(case, session.run(case)) for _ in range(2)]
+    assert [r.status for r in results] == ["pass", "pass"], [r.message for r in results]
+    assert victim.is_dir() and (victim / "inner").is_dir()
+    assert oct(victim.stat().st_mode & 0o777) == oct(0o755)
+    assert oct((victim / "inner").stat().st_mode & 0o777) == oct(0o755)

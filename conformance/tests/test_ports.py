@@ -56,8 +56,10 @@ def port_results(request) -> Iterator[Callable[[str, Case], CaseResult]]:
         return cache[port, case.id]
 
     yield result
-    for session in sessions.values():
+    for port, session in sessions.items():
         session.close()
+        if session.changed_after_close:
+            pytest.fail(f"{port}: {session.changed_after_close} (after the last case)")
 
 
 def test_port(port_case, port_results):
