@@ -168,7 +168,7 @@ def _pick(draw: st.DrawFn, choices: tuple) -> Any:
     """One of `choices`, about equally often each (Hypothesis's own choice of a few values
     favours some, and here a loss or activation that is never drawn is never tested); it
     shrinks toward the first."""
-    return choices[draw(st.randoms(use_true_random=False)).randrange(len(choices))]
+    return choices[draw(st.integers(0, 2**32 - 1)) % len(choices)]
 
 
 def _values(draw: st.DrawFn, shape: tuple[int, ...]) -> np.ndarray:
@@ -206,8 +206,8 @@ def network_cases(draw: st.DrawFn) -> Drawn:
         sizes.append(width)
         activations.append(name)
     depth = len(activations)
-    # The scalar choices first (the batch size among them), then the arrays, the samples last:
-    # shrinking the batch, a layer or a weight then leaves every other choice as it was.
+    # The scalar choices first, then the arrays, the samples last: shrinking the number of
+    # samples (or a layer's weights) then leaves every earlier choice as it was.
     bias = draw(st.booleans())
     steps = draw(st.integers(1, 5))
     lr = _pick(draw, LEARNING_RATES)
@@ -220,9 +220,6 @@ def network_cases(draw: st.DrawFn) -> Drawn:
     if bias and draw(st.booleans()):
         training["freeze_biases"] = True
     layout = _pick(draw, ("t1", "t2", "t3"))
-    n = _pick(draw, tuple(range(1, 17)))  # (Hypothesis's own integers(1, 16) is mostly 1)
-    if reduction == "sum":  # a step of lr times the sum over n samples: keep it as small
-        training["lr"] = lr / 2 ** int(np.ceil(np.log2(n)))
     W = [_values(draw, (sizes[l + 1], sizes[l])) for l in range(depth)]
     b = [_values(draw, (sizes[l + 1],)) for l in range(depth)] if bias else None
     if activations[-1] == "softmax" and _pick(draw, (False, True)):  # near +-1000, or 709.5
@@ -240,6 +237,9 @@ def network_cases(draw: st.DrawFn) -> Drawn:
                 b[-1] = b[-1] + push
             else:
                 W[-1] = W[-1] * 500.0
+    n = _pick(draw, tuple(range(1, 17)))  # (Hypothesis's own integers(1, 16) is mostly 1)
+    if reduction == "sum":  # a step of lr times the sum over n samples: keep it as small
+        training["lr"] = lr / 2 ** int(np.ceil(np.log2(n)))
     X = _values(draw, (n, sizes[0]))
     blank = draw(st.lists(st.sampled_from((False, False, False, True)), min_size=n, max_size=n))
     X[np.array(blank, dtype=bool)] = 0.0  # a sample of zeros: its Z is the bias, 0 at times
