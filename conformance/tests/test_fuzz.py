@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import shutil
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,24 +20,16 @@ import conformance.ports.generated as generated
 from conformance.golden.cases import DATA, load_all
 from conformance.ports import scratch_port
 from conformance.ports.__main__ import main as ports_main
+from conformance.ports.__main__ import mutant_answer
 from conformance.ports.fuzz import fuzz
 from conformance.ports.grading import grade, tolerance_for
-from conformance.ports.mutants import MUTANTS
 from conformance.ports.runner import Outcome, PortArgumentError, run_solver
 from conformance.tolerances import GENERATED
 
 PY = sys.executable
 
 
-def mutant_port(name: str):
-    """The scratch port with mutant `name` planted, answering in process."""
-
-    def answer(case):
-        with MUTANTS[name].applied(), warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return run_solver(scratch_port.solve, case)
-
-    return answer
+mutant_port = mutant_answer  # the scratch port with one mutant planted, in process
 
 
 def test_scratch_port_passes_25_generated_cases_in_persistent_mode():
