@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         suppress_health_check=list(HealthCheck),
     )
     @hypothesis_seed(args.seed)
-    @given(drawn_cases())
+    @given(drawn_cases)
     def measure(drawn: Drawn) -> None:
         try:
             case = materialize(drawn, work / f"fuzz-{sum(map(len, seen.values())):06d}")

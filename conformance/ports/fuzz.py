@@ -1,11 +1,13 @@
 """`fuzz`: check a port on generated cases, and shrink a failure to the smallest case that shows
 it (the cases and their expected values: `conformance.ports.generated`).
 
-Hypothesis draws each case; it goes to the port exactly as a golden case does (the same request,
-`MLP_CASE_DIR` holding only the inputs, the same runner, grading and guarantees) and is graded
-strictly (every expected value must be output). A case the port answers as unsupported is
-counted and not shrunk. On the first failure (a wrong value, a crash, a hang, bad output)
-Hypothesis shrinks the case to the smallest one that still fails; that case is printed
+Hypothesis draws each case, an equal share from each stratum of `generated.STRATA`; it goes to
+the port exactly as a golden case does (the same request, `MLP_CASE_DIR` holding only the
+inputs, the same runner, grading and guarantees) and is graded strictly (every expected value
+must be output). A case the port answers as unsupported is counted and not shrunk. On the first
+failure (a wrong value, a crash, a hang, bad output) the case is sent once more (a port that
+passes it then is flaky), then reduced (`conformance.ports.reduce`) to the smallest case that
+still fails the same way; that case is printed
 (architecture, data, parameters, the first divergent tensor: expected and got) and written as a
 case folder, answers included, that `check --data DIR` replays. The run is deterministic for a
 given seed (printed); Hypothesis's example database is off.
@@ -18,7 +20,7 @@ import io
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -36,14 +38,16 @@ from conformance.golden.tensors import (
     write_rows,
 )
 from conformance.ports.generated import (
+    STRATA,
     Diverged,
     Drawn,
     OurDisagreement,
-    drawn_cases,
     materialize,
+    stratum_examples,
 )
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.persistent import PersistentPort
+from conformance.ports.reduce import reduce_failure
 from conformance.ports.report import case_detail
 from conformance.ports.runner import (
     DEFAULT_MAX_OUTPUT,
@@ -62,7 +66,7 @@ DEFAULT_SEED = 20261125
 
 
 class PortFailed(Exception):
-    """The port gave a wrong value on a generated case (Hypothesis shrinks it)."""
+    """The port gave a wrong value on a generated case (the fuzz reduces it)."""
 
     def __init__(self, drawn: Drawn, case: Case, result: CaseResult, text: str):
         super().__init__(result.message)
@@ -71,13 +75,14 @@ class PortFailed(Exception):
 
 class PortErred(PortFailed):
     """The port crashed, hung or printed bad output on a generated case. Raised apart from a
-    wrong value (from another line) so that Hypothesis shrinks each kind on its own: a bug that
-    crashes on some shapes and gives wrong values on others is shown both ways."""
+    wrong value, so that a bug that crashes on some shapes and gives wrong values on others is
+    shown by a wrong value first, and each kind is reduced on its own."""
 
 
 @dataclass
 class Tally:
-    """What a fuzz run saw: cases sent, supported, and shrink attempts after the first failure."""
+    """What a fuzz run saw: cases sent, unsupported and thrown away, errors, the first failure,
+    and the reductions kept."""
 
     sent: int = 0
     unsupported: int = 0
@@ -85,6 +90,7 @@ class Tally:
     errors: int = 0
     first_error: str = ""
     failed_at: int | None = None
+    reduced: list[str] = field(default_factory=list)
 
     @property
     def supported(self) -> int:
@@ -191,67 +197,95 @@ def fuzz(
             def answer(case: Case) -> Outcome:
                 return run_command(port, case, timeout, max_output)
 
-        def run(raise_errors: bool) -> None:
-            """One Hypothesis run over the seed's cases. Wrong values always fail the run (and
-            are shrunk); errors (crash, hang, bad output) only when `raise_errors`, else they
-            are counted, so that a bug that crashes on some shapes and gives wrong values on
-            others is shown by a wrong value first."""
+        def send(drawn: Drawn, folder: Path) -> tuple[Case, Outcome, CaseResult] | None:
+            """The drawn case materialized, answered and graded; None if thrown away."""
+            try:
+                case = materialize(drawn, folder)
+            except Diverged:
+                tally.thrown_away += 1
+                return None
+            tally.sent += 1
+            try:
+                outcome = answer(case)
+                return case, outcome, grade(case, outcome, strict=True, tol=GENERATED)
+            finally:
+                remove_tree(folder)
+
+        def run(stratum: str, share: int, raise_errors: bool) -> None:
+            """One Hypothesis run over `share` cases of `stratum`. Wrong values always fail the
+            run (and are shrunk); errors (crash, hang, bad output) only when `raise_errors`,
+            else they are counted, so that a bug that crashes on some shapes and gives wrong
+            values on others is shown by a wrong value first. Hypothesis does not shrink (its
+            shrink took up to 1,300 attempts, a minute in process, and still left layers and
+            units the bug did not need): it sends a failing case once more (a port that answers
+            it differently is flaky), and `reduce_failure` makes it smaller."""
 
             @settings(
-                max_examples=examples,
+                max_examples=share,
                 database=None if database is None else DirectoryBasedExampleDatabase(database),
                 deadline=None,
                 derandomize=False,
                 report_multiple_bugs=False,
-                phases=(Phase.generate, Phase.shrink),
+                phases=(Phase.generate,),
                 suppress_health_check=list(HealthCheck),
                 print_blob=False,
             )
             @hypothesis_seed(seed)
-            @given(drawn_cases())
+            @given(STRATA[stratum])
             def attempt(drawn: Drawn) -> None:
                 folder = work / f"fuzz-{tally.sent + tally.thrown_away + 1:05d}"  # drawn so far
-                try:
-                    case = materialize(drawn, folder)
-                except Diverged:
-                    tally.thrown_away += 1
+                sent = send(drawn, folder)
+                if sent is None:
                     reject()
-                tally.sent += 1
-                try:
-                    outcome = answer(case)
-                    result = grade(case, outcome, strict=True, tol=GENERATED)
-                    if result.status == "unsupported":
-                        tally.unsupported += 1
-                    elif result.status == "fail" or (result.status == "error" and raise_errors):
-                        if tally.failed_at is None:
-                            tally.failed_at = tally.sent
-                            print(
-                                f"fuzz: case {tally.sent} of those sent fails: "
-                                f"{clip(result.message, 200)}; shrinking it to the smallest "
-                                "failing case ...",
-                                file=out,
-                                flush=True,
-                            )
-                        kind = PortFailed if result.status == "fail" else PortErred
-                        raise kind(drawn, case, result, outcome.text)
-                    elif result.status == "error":
-                        tally.errors += 1
-                        tally.first_error = tally.first_error or result.message
-                finally:
-                    remove_tree(folder)
+                case, outcome, result = sent
+                if result.status == "unsupported":
+                    tally.unsupported += 1
+                elif result.status == "fail" or (result.status == "error" and raise_errors):
+                    if tally.failed_at is None:
+                        tally.failed_at = tally.sent
+                        print(
+                            f"fuzz: case {tally.sent} of those sent ({stratum}) fails: "
+                            f"{clip(result.message, 200)}; shrinking it to the smallest "
+                            "failing case ...",
+                            file=out,
+                            flush=True,
+                        )
+                    kind = PortFailed if result.status == "fail" else PortErred
+                    raise kind(drawn, case, result, outcome.text)
+                elif result.status == "error":
+                    tally.errors += 1
+                    tally.first_error = tally.first_error or result.message
 
             with contextlib.redirect_stdout(io.StringIO()):  # Hypothesis's own report
                 attempt()
+
+        def run_strata(raise_errors: bool) -> None:
+            for stratum, share in stratum_examples(examples).items():
+                if share:
+                    run(stratum, share, raise_errors)
+
+        def still_fails(like: PortFailed) -> Callable[[Drawn], PortFailed | None]:
+            """For the reduction: a smaller case's failure of the same kind as `like`."""
+            wanted = "error" if isinstance(like, PortErred) else "fail"
+
+            def check(drawn: Drawn) -> PortFailed | None:
+                folder = work / f"reduce-{tally.sent + tally.thrown_away + 1:05d}"
+                sent = send(drawn, folder)
+                if sent is None or sent[2].status != wanted:
+                    return None
+                return type(like)(drawn, sent[0], sent[2], sent[1].text)
+
+            return check
 
         print(f"fuzz: {examples} generated cases, seed {seed}", file=out, flush=True)
         failure: PortFailed | None = None
         flaky = False
         data_before = fingerprint(DATA) if DATA.is_dir() else {}
         try:
-            run(raise_errors=False)
-            if tally.errors:  # no wrong value, but errors: run again to shrink the first
+            run_strata(raise_errors=False)
+            if tally.errors:  # no wrong value, but errors: run again to stop at the first
                 tally = Tally(errors=tally.errors, first_error=tally.first_error)
-                run(raise_errors=True)
+                run_strata(raise_errors=True)
         except PortFailed as err:
             failure = err
         except OurDisagreement as err:
@@ -267,6 +301,15 @@ def fuzz(
         print(f"fuzz: data/ changed during the run: {'; '.join(changed[:5])}", file=out)
         return 1
     if failure is not None:
+        if not flaky:
+            failure, tally.reduced, attempts = reduce_failure(
+                failure, lambda f: f.drawn, still_fails(failure)
+            )
+            print(
+                f"fuzz: shrunk in {attempts} attempts: "
+                + (", ".join(tally.reduced) if tally.reduced else "nothing smaller fails"),
+                file=out,
+            )
         if found is not None:
             found.append(failure)
         if flaky:
