@@ -19,13 +19,20 @@ def compare_frames(
     actual: pd.DataFrame, expected: pd.DataFrame, tol: Tolerance = FLOAT64
 ) -> pd.DataFrame:
     """One row per (step, tensor) of `expected`, in the order they first appear there: max abs
-    and rel error, the (row, col) of the largest abs error (its first cell), cells missing, ok.
+    and rel error, the (row, col) of the largest abs error (its first cell) and, there, the
+    expected and actual values, whether it is missing, and the error allowed; the group's
+    cells, how many of them are out of tolerance (`bad`, missing ones included), how many are
+    missing, how many are NaN or Inf in `actual` (`nonfinite`), ok.
 
-    Cells missing from `actual` count as failures (error inf); extra cells in `actual` are
-    ignored (a port may record more than a case asks for). Each cell of `expected` is looked up
-    in `actual` by its (step, tensor, row, col); then every group is reduced at once.
+    Cells missing from `actual` count as failures (error inf, actual NaN in `actual_at`), and so
+    do NaN and Inf in `actual` (error inf); extra cells in `actual` are ignored (a port may
+    record more than a case asks for). Each cell of `expected` is looked up in `actual` by its
+    (step, tensor, row, col); then every group is reduced at once.
     """
-    columns = ["step", "tensor", "max_abs_err", "at", "max_rel_err", "missing", "ok"]
+    columns = [
+        "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
+        "missing_at", "allowed_at", "cells", "bad", "missing", "nonfinite", "ok",
+    ]  # fmt: skip
     if expected.empty:
         return pd.DataFrame({c: [] for c in columns})
     steps, tensors = expected["step"].to_numpy(), expected["tensor"].to_numpy()
@@ -36,8 +43,10 @@ def compare_frames(
         raise ValueError("compare_frames: `actual` gives some cell twice")
     where = keys.get_indexer(pd.MultiIndex.from_arrays([steps, tensors, rows, cols]))
     a = np.append(actual["value"].to_numpy(dtype=np.float64), np.nan)[where]  # -1: not found
-    missing = np.isnan(a)
-    diff = np.where(missing, np.inf, np.abs(a - e))
+    missing = where < 0
+    nonfinite = ~missing & ~np.isfinite(a)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(missing | nonfinite, np.inf, np.abs(a - e))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel = np.where(diff == 0, 0.0, diff / np.abs(e))
     # group number of each cell, numbered in order of first appearance; cells sorted by group
@@ -47,7 +56,8 @@ def compare_frames(
     starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
     per_group = lambda ufunc, x: ufunc.reduceat(x[order], starts)  # noqa: E731
     largest = per_group(np.maximum, np.abs(e))[group]
-    ok = diff <= tol.allowed(e, largest)
+    allowed = tol.allowed(e, largest)
+    ok = diff <= allowed
     max_abs = per_group(np.maximum, diff)
     position = np.arange(len(e))
     worst = per_group(np.minimum, np.where(diff == max_abs[group], position, len(e)))
@@ -58,7 +68,14 @@ def compare_frames(
             "max_abs_err": max_abs,
             "at": list(zip(rows[worst].tolist(), cols[worst].tolist(), strict=True)),
             "max_rel_err": per_group(np.maximum, rel),
+            "expected_at": e[worst],
+            "actual_at": a[worst],
+            "missing_at": missing[worst],
+            "allowed_at": allowed[worst],
+            "cells": per_group(np.add, np.ones(len(e), dtype=np.int64)),
+            "bad": per_group(np.add, (~ok).astype(np.int64)),
             "missing": per_group(np.add, missing.astype(np.int64)),
+            "nonfinite": per_group(np.add, nonfinite.astype(np.int64)),
             "ok": per_group(np.logical_and, ok),
         }
     )

@@ -68,10 +68,14 @@ def _records(path: Path, text: str, width: int) -> list[list[str]]:
     return rows[1:]
 
 
-def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path, columns: dict[str, str], text: str | None = None, nonfinite: bool = False
+) -> pd.DataFrame:
     """Read a CSV whose header must be exactly `columns` (name -> "int", "float" or "str").
 
     `text`, if given, is the CSV itself and `path` only names it in messages (a port's output).
+    `nonfinite`: "float" columns may hold NaN and +-Inf (spelled as Python and C print them:
+    nan, -nan, inf, -inf, infinity, any case), read as such (a port's output, graded per group).
     Raises `CaseFormatError` naming the file, and the row (the line number in the file) and
     column of the first bad cell: a missing or unknown column, a row of the wrong width, an
     empty cell, a non-number, a non-integer (row, col, step), a value that is not finite.
@@ -111,7 +115,11 @@ def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> 
             i = cells.index("")
             raise CaseFormatError(f"{path}, row {i + 2}, column '{name}': empty cell")
         values = pd.to_numeric(np.array(cells, dtype=object), errors="coerce").astype(np.float64)
-        bad = np.flatnonzero(np.isnan(values))
+        spelled_nan = np.isnan(values)
+        if nonfinite and kind == "float" and spelled_nan.any():
+            words = np.char.lstrip(np.char.lower(np.array(cells, dtype=str)), "+-")
+            spelled_nan &= words != "nan"
+        bad = np.flatnonzero(spelled_nan)
         if len(bad):
             i = bad[0]
             raise CaseFormatError(
@@ -128,7 +136,7 @@ def read_table(path: Path, columns: dict[str, str], text: str | None = None) -> 
                 )
             out[name] = values.astype(np.int64)
             continue
-        if not finite.all():
+        if not finite.all() and not nonfinite:
             i = np.flatnonzero(~finite)[0]
             raise CaseFormatError(
                 f"{path}, row {i + 2}, column '{name}': {cells[i]!r} is not finite"

@@ -28,6 +28,7 @@ from conformance.ports.runner import (
     PortArgumentError,
     check_max_output,
     check_timeout,
+    clip,
     port_argv,
     run_command,
 )
@@ -141,7 +142,10 @@ def run_port(
         for case in cases:
             result = grade(case, answer(case), strict)
             results.append(result)
-            if result.status in ("fail", "error"):
+            if result.status == "unsupported":
+                reason = result.message or "exit status 3, no reason given on stderr"
+                print(f"{case.id}: unsupported: {clip(reason, 300)}", file=out, flush=True)
+            elif result.status != "pass" or result.notes:
                 print(case_detail(result), file=out, flush=True)
     if persistent and session.changed_after_close:
         result = CaseResult(

@@ -1,15 +1,20 @@
 """Grade a port's answer to one case (the runner side of conformance/PORTS.md).
 
 The answer is parsed as the golden CSV format and graded group by group, a group being one
-tensor at one step: "pass", "fail" (values out of tolerance), "wrong-shape" (cells missing from
-or beyond the expected shape) or "omitted" (the port did not output it; a failure only in
-strict mode). Nothing in the answer raises out of here: malformed output is an "error"
+tensor at one step: "pass", "fail" (values out of tolerance, or NaN or Inf where a finite value
+is expected: that group only), "wrong-shape" (cells missing from or beyond the expected shape)
+or "omitted" (the port did not output it; a failure only in strict mode). The case reaches a
+level (`conformance.ports.levels`) and is "pass" only at `full`. Nothing in the answer raises
+out of here: malformed output is an "error"
 `CaseResult` whose message names the case, the row and the column, quoting at most a few
 hundred characters of what the port printed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,35 +24,53 @@ import pandas as pd
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.comparison import KEYS, compare_frames
 from conformance.golden.tensors import CaseFormatError, read_table
-from conformance.ports.runner import HEADER, Outcome, clip
+from conformance.ports.levels import in_computation_order, level_name, level_reached, levels_of
+from conformance.ports.runner import HEADER, Outcome, clip, printable
+from conformance.ports.xfail import Xfails
 from conformance.tolerances import FLOAT64, GENERATED, Tolerance
 
 
 @dataclass(frozen=True)
 class CaseResult:
-    """A graded case. status: "pass", "fail", "unsupported" or "error" (crash, hang, bad output,
-    data/ changed).
+    """A graded case. status: "pass" (every expected group present and right: level `full`),
+    "partial" (every group present is right, some are omitted: `level` says how far it got),
+    "fail" (a wrong value or shape; or, with `strict`, a group omitted), "unsupported" or
+    "error" (crash, hang, bad output, data/ changed).
 
-    groups: one row per expected (step, tensor): state, max abs and rel error and where.
+    groups: one row per expected (step, tensor), in computation order (`levels`): state
+    ("pass", "fail", "wrong-shape", "omitted", or with an xfail list "xfail" and "xpass"), the
+    level, and the errors of `compare_frames` (max abs and rel error and where; there, the
+    expected and actual values and the allowed error; cells, cells out of tolerance).
+    level: the highest level reached ("none" below `forward`), None when nothing was graded.
+    notes: what the port printed that the case does not know (a misspelled tensor name, with
+    the nearest known one), and expected failures that passed.
     """
 
     case_id: str
     status: str
     message: str = ""
     groups: pd.DataFrame | None = None
+    level: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def first_divergence(self) -> tuple[int, str] | None:
+        """The first wrong group in computation order, as (step, tensor)."""
         if self.groups is None:
             return None
         bad = self.groups[self.groups["state"].isin(["fail", "wrong-shape"])]
         if bad.empty:
             return None
-        first = bad.sort_values("step", kind="stable").iloc[0]
+        first = bad.iloc[0]
         return int(first["step"]), str(first["tensor"])
 
     def count(self, state: str) -> int:
         return 0 if self.groups is None else int((self.groups["state"] == state).sum())
+
+    @property
+    def label(self) -> str:
+        """The status as the report shows it: "partial (forward)" and so on."""
+        return f"partial ({self.level})" if self.status == "partial" else self.status
 
 
 def max_rows(case: Case) -> int:
@@ -60,7 +83,7 @@ def max_rows(case: Case) -> int:
 
 def parse_output(case: Case, text: str) -> pd.DataFrame:
     """The port's CSV as a frame; `CaseFormatError` naming the case, row and column if malformed,
-    non-numeric, non-finite or repeating a cell."""
+    non-numeric or repeating a cell (NaN and Inf are read, and fail their group)."""
     name = Path(f"port output for {case.id}")
     if not text.strip():
         raise CaseFormatError(f"{name}: empty output (expected the header {HEADER})")
@@ -76,7 +99,7 @@ def parse_output(case: Case, text: str) -> pd.DataFrame:
             f"{name}: {rows} lines, more than the {most} this case can use (every tensor of "
             "every step a few times over); not parsed"
         )
-    frame = read_table(name, TRAJECTORY_COLUMNS, text=text)
+    frame = read_table(name, TRAJECTORY_COLUMNS, text=text, nonfinite=True)
     dup = frame.duplicated(KEYS).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -98,11 +121,146 @@ def tolerance_for(case: Case) -> Tolerance:
     return GENERATED if source.get("section") == GENERATED_SECTION else FLOAT64
 
 
+def _states(case: Case, frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """`groups` with each one's state and, for a wrong shape, what is wrong: the expected
+    shape, the cells missing and the first cell the port printed beyond that shape."""
+    expected = case.expected
+    emitted = set(zip(frame["step"], frame["tensor"], strict=True))
+    shapes = expected.groupby(["step", "tensor"], sort=False)[["row", "col"]].max() + 1
+    cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
+    extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]
+    beyond = {}
+    for r in extra.itertuples():
+        if (r.step, r.tensor) in shapes.index:
+            beyond.setdefault((r.step, r.tensor), (r.row, r.col))
+    states, shape_notes = [], []
+    for row in groups.itertuples():
+        key = (row.step, row.tensor)
+        shape = tuple(int(v) for v in shapes.loc[key])
+        note = ""
+        if key not in emitted:
+            state = "omitted"
+        elif row.missing or key in beyond:
+            state = "wrong-shape"
+            parts = [f"expected shape {shape}"]
+            if row.missing:
+                parts.append(f"{row.missing} of {row.cells} cells missing")
+            if key in beyond:
+                parts.append(f"cell {beyond[key]} is beyond it")
+            note = "; ".join(parts)
+        else:
+            state = "pass" if row.ok else "fail"
+        states.append(state)
+        shape_notes.append(note)
+    return groups.assign(state=states, shape_note=shape_notes)
+
+
+def unknown_tensors(case: Case, frame: pd.DataFrame) -> tuple[str, ...]:
+    """A note for each tensor name the port printed that is no tensor of the case's format (at
+    any step), with the nearest known name: "unknown tensor 'W1after' (did you mean
+    'W1_after'?)"."""
+    depth = len(case.spec.activations) if case.kind == "network" else 1
+    known = set(case.expected["tensor"].unique())
+    if case.kind == "network":
+        for l in range(1, depth + 1):
+            known |= {f"{t}{l}" for t in ("Z", "A", "dA", "dZ", "aprime", "dW", "db")}
+            known |= {f"W{l}_after", f"b{l}_after"}
+        known |= {"cost", "prediction"}
+    elif case.kind == "perceptron":
+        known |= {"prediction", "error", "w", "b", "errors", "epochs"}
+    notes = []
+    for name in sorted(set(frame["tensor"].astype(str)) - known):
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        notes.append(f"unknown tensor {printable(name)[:40]!r}{hint}: not graded")
+    more = (f"... and {len(notes) - 10} more unknown tensors",) if len(notes) > 10 else ()
+    return (*notes[:10], *more)
+
+
+def conclude(
+    case: Case,
+    groups: pd.DataFrame,
+    strict: bool,
+    notes: tuple[str, ...] = (),
+    declared: Callable[[str], bool] | None = None,
+) -> CaseResult:
+    """The case's status, level and message from its graded `groups` (with states). With
+    `strict`, an omitted group fails the case (only the tensors `declared` records, when
+    given), and so does an expected failure that passed ("xpass")."""
+    kind = case.kind
+    depth = len(case.spec.activations) if kind == "network" else 1
+    groups = in_computation_order(kind, depth, groups)
+    groups = groups.assign(level=[level_name(i) for i in levels_of(kind, depth, groups)])
+    state = groups["state"]
+    right = state.isin(["pass", "xfail", "xpass"]).to_numpy()
+    reached = level_name(level_reached(levels_of(kind, depth, groups), right))
+    wrong = state.isin(["fail", "wrong-shape"])
+    omitted = state == "omitted"
+    if strict and declared is not None:
+        omitted &= [declared(t) for t in groups["tensor"]]
+    xpass = state == "xpass"
+    n, cid = len(groups), case.id
+    if wrong.any():
+        first = groups[wrong].iloc[0]
+        what = "wrong value" if first["state"] == "fail" else "wrong shape"
+        message = (
+            f"{cid}: {int(wrong.sum())} of {n} (step, tensor) groups wrong, "
+            f"{int((state == 'omitted').sum())} omitted; first in computation order: step "
+            f"{first['step']}, {first['tensor']} ({what})"
+        )
+        return CaseResult(cid, "fail", message, groups, reached, notes)
+    if (state == "omitted").all():
+        message = f"{cid}: the port output none of the expected values"
+        return CaseResult(cid, "fail", message, groups, "none", notes)
+    if strict and (omitted.any() or xpass.any()):
+        parts = [f"{int(omitted.sum())} of {n} groups omitted"] if omitted.any() else []
+        parts += [f"{int(xpass.sum())} expected failure(s) passed"] if xpass.any() else []
+        message = f"{cid}: strict: {', '.join(parts)} (level reached: {reached})"
+        return CaseResult(cid, "fail", message, groups, reached, notes)
+    if reached != "full":
+        first = groups[state == "omitted"].iloc[0]
+        message = (
+            f"{cid}: partial ({reached}): {int((state == 'omitted').sum())} of {n} groups "
+            f"omitted, the first at step {first['step']}, {first['tensor']} ({first['level']})"
+        )
+        return CaseResult(cid, "partial", message, groups, reached, notes)
+    return CaseResult(cid, "pass", "", groups, reached, notes)
+
+
 def grade(
-    case: Case, outcome: Outcome, strict: bool = False, tol: Tolerance | None = None
+    case: Case,
+    outcome: Outcome,
+    strict: bool = False,
+    tol: Tolerance | None = None,
+    *,
+    declared: Callable[[str], bool] | None = None,
+    xfails: Xfails | None = None,
 ) -> CaseResult:
     """Grade one case's outcome against the case's expected values, within `tol` (by default
-    `tolerance_for(case)`)."""
+    `tolerance_for(case)`). `declared`: which tensors the port says it records (an omitted
+    group of another tensor does not fail it under `strict`); `xfails`: expected failures (a
+    case listed whole that fails or errs is "xfail"; one that passes is "xpass", and "fail"
+    under `strict`)."""
+    result = _graded(case, outcome, strict, tol, declared, xfails)
+    reason = None if xfails is None else xfails.for_case(case.id)
+    if reason is None or result.status == "unsupported":
+        return result
+    if result.status in ("fail", "error"):
+        message = f"{case.id}: expected failure ({reason}): {result.message}"
+        return dataclasses.replace(result, status="xfail", message=message)
+    message = f"{case.id}: expected to fail ({reason}), but {result.label}"
+    return dataclasses.replace(result, status="fail" if strict else "xpass", message=message)
+
+
+def _graded(
+    case: Case,
+    outcome: Outcome,
+    strict: bool,
+    tol: Tolerance | None,
+    declared: Callable[[str], bool] | None,
+    xfails: Xfails | None,
+) -> CaseResult:
+    """`grade` without the whole-case expected failure."""
     tol = tolerance_for(case) if tol is None else tol
     if outcome.status == "unsupported":
         return CaseResult(case.id, "unsupported", outcome.message)
@@ -114,33 +272,9 @@ def grade(
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(str(err))}")
     except Exception as err:  # whatever the CSV reader makes of hostile text is the port's fault
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(repr(err))}")
-    expected = case.expected
-    emitted = set(zip(frame["step"], frame["tensor"], strict=True))
-    groups = compare_frames(frame, expected, tol)
-    expected_groups = set(zip(expected["step"], expected["tensor"], strict=True))
-    cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
-    extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]
-    beyond = {g for g in zip(extra["step"], extra["tensor"], strict=True) if g in expected_groups}
-    states = []
-    for row in groups.itertuples():
-        key = (row.step, row.tensor)
-        if key not in emitted:
-            states.append("omitted")
-        elif row.missing or key in beyond:
-            states.append("wrong-shape")
-        else:
-            states.append("pass" if row.ok else "fail")
-    groups = groups.assign(state=states)
-    failing = groups["state"].isin(["fail", "wrong-shape"] + (["omitted"] if strict else []))
-    if (groups["state"] == "omitted").all():
-        return CaseResult(
-            case.id, "fail", f"{case.id}: the port output none of the expected values", groups
-        )
-    if failing.any():
-        first = groups[failing].sort_values("step", kind="stable").iloc[0]
-        message = (
-            f"{case.id}: {int(failing.sum())} of {len(groups)} (step, tensor) groups fail; first "
-            f"at step {first['step']}, tensor {first['tensor']} ({first['state']})"
-        )
-        return CaseResult(case.id, "fail", message, groups)
-    return CaseResult(case.id, "pass", "", groups)
+    groups = _states(case, frame, compare_frames(frame, case.expected, tol))
+    notes = unknown_tensors(case, frame)
+    if xfails is not None:
+        groups, xnotes = xfails.apply(case.id, groups)
+        notes += xnotes
+    return conclude(case, groups, strict, notes, declared)
