@@ -6,13 +6,15 @@
                                      [--max-output MIB] [--persistent] [--save DIR]
                                      [--database DIR]
     python -m conformance.ports mutants [--subprocess] [--junit FILE]
+    python -m conformance.ports scoreboard A.json B.json ... [-o FILE]
 
 `check` prints a table per failing case and a summary, and exits 1 on any failure or error
 (0 when every supported case passes; unsupported cases are skipped, but a port that supports
 none fails). `fuzz` checks the port on generated cases and shrinks a failure to the smallest
 case that shows it (exit 1; saved with --save as a case folder that `check --data` replays).
 `mutants` runs every mutant of the catalogue, prints which case catches each and
-the detection rate, and exits 1 unless it is 100%.
+the detection rate, and exits 1 unless it is 100%. `scoreboard` sets the JSON reports of
+`check --json` side by side as a Markdown table.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
 from conformance.ports.checking import (
     add_check_arguments,
+    capabilities_option,
     check_with_arguments,
     junit_option,
     mib_option,
@@ -52,6 +55,7 @@ from conformance.ports.runner import (
     run_command,
     run_solver,
 )
+from conformance.ports.scoreboard import ReportFileError, read_report, scoreboard
 
 
 def cmd_check(args) -> int:
@@ -112,10 +116,25 @@ def cmd_fuzz(args) -> int:
             persistent=args.persistent,
             save=args.save,
             database=args.database,
+            capabilities=args.capabilities,
         )
     except PortArgumentError as err:
         print(f"python -m conformance.ports fuzz: error: {err}", file=sys.stderr)
         return 2
+
+
+def cmd_scoreboard(args) -> int:
+    try:
+        reports = [read_report(path) for path in args.reports]
+    except ReportFileError as err:
+        print(f"python -m conformance.ports scoreboard: error: {err}", file=sys.stderr)
+        return 2
+    table = scoreboard(reports)
+    if args.output:
+        Path(args.output).write_text(table)
+    else:
+        print(table, end="")
+    return 0
 
 
 def mutant_answer(name: str) -> Callable[[Case], Outcome]:
@@ -235,7 +254,17 @@ def main(argv: list[str] | None = None) -> int:
         type=_save_folder,
         help="keep Hypothesis's failing examples here and try them first next time (off)",
     )
+    f.add_argument(
+        "--capabilities",
+        type=capabilities_option,
+        metavar="FILE",
+        help="what the port declares it supports (JSON; see PORTS.md): cases are drawn inside it",
+    )
     f.set_defaults(run=cmd_fuzz)
+    b = sub.add_parser("scoreboard", help="several --json reports side by side, as Markdown")
+    b.add_argument("reports", nargs="+", type=Path, help="JSON reports written by check --json")
+    b.add_argument("-o", "--output", type=Path, help="write the table here (default: stdout)")
+    b.set_defaults(run=cmd_scoreboard)
     m = sub.add_parser("mutants", help="run the mutant catalogue and print the detection rate")
     m.add_argument("--subprocess", action="store_true", help="run each mutant as a port command")
     m.add_argument(

@@ -19,12 +19,14 @@ from typing import TextIO
 
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
+from conformance.ports.capabilities import Capabilities, CapabilitiesError
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail, summary_table, write_junit
 from conformance.ports.runner import (
     DEFAULT_MAX_OUTPUT,
     DEFAULT_TIMEOUT,
+    Outcome,
     PortArgumentError,
     check_max_output,
     check_timeout,
@@ -32,22 +34,13 @@ from conformance.ports.runner import (
     port_argv,
     run_command,
 )
+from conformance.ports.scoreboard import build_report, write_report
+from conformance.ports.xfail import XfailFileError, Xfails
 
 
 def check_junit(path: object) -> Path:
-    """The JUnit report's path, if it can be written: its folder exists and is writable, and
-    it is not itself a folder; else `PortArgumentError` naming `junit`."""
-    if not isinstance(path, str | os.PathLike) or not str(path):
-        raise PortArgumentError(f"junit must be a file path, got {path!r}")
-    path = Path(path)
-    folder = path.parent
-    if path.is_dir():
-        raise PortArgumentError(f"junit: {path} is a folder, not a file")
-    if not folder.is_dir():
-        raise PortArgumentError(f"junit: the folder {folder} does not exist (create it first)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PortArgumentError(f"junit: cannot write into the folder {folder}")
-    return path
+    """The JUnit report's path, if it can be written (`check_report_path`)."""
+    return check_report_path(path, "junit")
 
 
 def _option(check: Callable[[object], object], number: bool) -> Callable[[str], object]:
@@ -70,7 +63,43 @@ def check_port(command: object) -> str:
     return str(command)
 
 
+def check_report_path(path: object, option: str = "junit") -> Path:
+    """A report's path (JUnit or JSON), if it can be written: its folder exists and is
+    writable, and it is not itself a folder; else `PortArgumentError` naming the option."""
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise PortArgumentError(f"{option} must be a file path, got {path!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise PortArgumentError(f"{option}: {path} is a folder, not a file")
+    if not path.parent.is_dir():
+        raise PortArgumentError(
+            f"{option}: the folder {path.parent} does not exist (create it first)"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise PortArgumentError(f"{option}: cannot write into the folder {path.parent}")
+    return path
+
+
+def read_capabilities(path: object) -> Capabilities:
+    """The capabilities file, parsed; `PortArgumentError` naming it otherwise."""
+    try:
+        return Capabilities.read(Path(str(path)))
+    except CapabilitiesError as err:
+        raise PortArgumentError(str(err)) from None
+
+
+def read_xfails(path: object) -> Xfails:
+    """The xfail file, parsed; `PortArgumentError` naming it and the line otherwise."""
+    try:
+        return Xfails.read(Path(str(path)))
+    except XfailFileError as err:
+        raise PortArgumentError(str(err)) from None
+
+
 port_option = _option(check_port, number=False)
+capabilities_option = _option(read_capabilities, number=False)
+xfail_option = _option(read_xfails, number=False)
+json_option = _option(lambda p: check_report_path(p, "json"), number=False)
 seconds_option = _option(check_timeout, number=True)
 mib_option = _option(check_max_output, number=True)
 junit_option = _option(check_junit, number=False)
@@ -104,6 +133,22 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="start the port once and send it every case, one request per line "
         "(MLP_PORT_MODE=persistent; see PORTS.md)",
     )
+    parser.add_argument(
+        "--capabilities",
+        type=capabilities_option,
+        metavar="FILE",
+        help="what the port declares it supports (JSON; see PORTS.md): cases outside it are "
+        "unsupported",
+    )
+    parser.add_argument(
+        "--xfail",
+        type=xfail_option,
+        metavar="FILE",
+        help="expected failures: one 'CASE[/TENSOR] reason' per line (see PORTS.md)",
+    )
+    parser.add_argument(
+        "--json", type=json_option, metavar="FILE", help="also write a JSON report here"
+    )
 
 
 def select_cases(data: Path, ids: list[str] | None) -> list[Case]:
@@ -129,9 +174,13 @@ def run_port(
     out: TextIO,
     max_output: float = DEFAULT_MAX_OUTPUT,
     persistent: bool = False,
+    capabilities: Capabilities | None = None,
+    xfails: Xfails | None = None,
 ) -> list[CaseResult]:
     """Grade `port` on each case (one process per case, or one `PersistentPort` for all);
-    print each failing case's detail as it comes."""
+    print each failing case's detail as it comes. A case outside the port's `capabilities` is
+    unsupported without running it; `xfails` are the expected failures."""
+    caps = Capabilities() if capabilities is None else capabilities
     results = []
     with contextlib.ExitStack() as stack:
         if persistent:
@@ -140,7 +189,19 @@ def run_port(
         else:
             answer = functools.partial(run_command, port, timeout=timeout, max_output=max_output)
         for case in cases:
-            result = grade(case, answer(case), strict)
+            outside = caps.why_unsupported(case)
+            if outside is not None:
+                outcome = Outcome("unsupported", message=f"not declared by the port: {outside}")
+            else:
+                outcome = answer(case)
+            kind = case.kind
+            result = grade(
+                case,
+                outcome,
+                strict,
+                declared=lambda tensor, kind=kind: caps.records(kind, tensor),
+                xfails=xfails,
+            )
             results.append(result)
             if result.status == "unsupported":
                 reason = result.message or "exit status 3, no reason given on stderr"
@@ -166,11 +227,16 @@ def check(
     junit: Path | None = None,
     out: TextIO | None = None,
     persistent: bool = False,
+    capabilities: Capabilities | None = None,
+    xfails: Xfails | None = None,
+    json_report: Path | None = None,
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
     `timeout` (seconds) and `max_output` (MiB of stdout) bound each case; `persistent` runs
-    one port process for every case (PORTS.md, persistent mode). Every argument is
+    one port process for every case (PORTS.md, persistent mode); `capabilities` is what the
+    port declares, `xfails` its expected failures, `json_report` where to write the JSON
+    report (`conformance.ports.scoreboard`). Every argument is
     checked first: `PortArgumentError` (a `ValueError`) names a bad one before any port runs.
     Returns the exit status: 0 when every supported case passes; 1 on any failure or error, or
     when the port supports none of the cases (unsupported cases alone are skipped).
@@ -178,22 +244,43 @@ def check(
     check_port(port)
     timeout, max_output = check_timeout(timeout), check_max_output(max_output)
     junit = None if junit is None else check_junit(junit)
+    json_report = None if json_report is None else check_report_path(json_report, "json")
     if not isinstance(cases, list | tuple) or not cases:
         raise PortArgumentError(f"cases must be a non-empty list of golden cases, got {cases!r}")
     if not all(isinstance(c, Case) for c in cases):
         raise PortArgumentError("cases must hold golden cases (`load_all`, `select_cases`)")
-    if junit is not None:
-        for case in cases:
-            if junit.resolve().is_relative_to(case.path.resolve().parent):
+    for option, report in (("junit", junit), ("json", json_report)):
+        for case in cases if report is not None else ():
+            if report.resolve().is_relative_to(case.path.resolve().parent):
                 raise PortArgumentError(
-                    f"junit: {junit} is inside the golden data {case.path.parent}; write the "
-                    "report elsewhere"
+                    f"{option}: {report} is inside the golden data {case.path.parent}; write "
+                    "the report elsewhere"
                 )
     out = sys.stdout if out is None else out
-    results = run_port(port, list(cases), strict, timeout, out, max_output, bool(persistent))
+    results = run_port(
+        port, list(cases), strict, timeout, out, max_output, bool(persistent), capabilities, xfails
+    )
     print(summary_table(results), file=out)
+    if xfails is not None:
+        for ident in xfails.unmatched([c.id for c in cases]):
+            print(f"warning: xfail entry {ident!r} names no case of this run", file=out)
     if junit:
         write_junit(junit, port, results)
+    if json_report:
+        options = {
+            "strict": bool(strict),
+            "persistent": bool(persistent),
+            "dtype": (capabilities or Capabilities()).dtype,
+            "xfail": None if xfails is None else xfails.path,
+        }
+        report = build_report(
+            results,
+            port=port,
+            data=Path(cases[0].path).parent,
+            capabilities=capabilities or Capabilities(),
+            options=options,
+        )
+        write_report(json_report, report)
     bad = any(r.status in ("fail", "error") for r in results)
     none = all(r.status == "unsupported" for r in results)
     if none:
@@ -211,4 +298,7 @@ def check_with_arguments(args: argparse.Namespace, cases: list[Case]) -> int:
         max_output=args.max_output,
         junit=args.junit,
         persistent=args.persistent,
+        capabilities=args.capabilities,
+        xfails=args.xfail,
+        json_report=args.json,
     )

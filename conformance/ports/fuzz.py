@@ -37,15 +37,18 @@ from conformance.golden.tensors import (
     trajectory_arrays,
     write_rows,
 )
+from conformance.ports.capabilities import Capabilities
 from conformance.ports.generated import (
     STRATA,
     Diverged,
     Drawn,
     OurDisagreement,
     materialize,
+    strata,
     stratum_examples,
 )
 from conformance.ports.grading import CaseResult, grade
+from conformance.ports.levels import LEVELS
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.reduce import reduce_failure
 from conformance.ports.report import case_detail
@@ -90,6 +93,8 @@ class Tally:
     errors: int = 0
     first_error: str = ""
     failed_at: int | None = None
+    partial: int = 0
+    levels: set[str] = field(default_factory=set)
     reduced: list[str] = field(default_factory=list)
 
     @property
@@ -171,6 +176,7 @@ def fuzz(
     out: TextIO | None = None,
     found: list[PortFailed] | None = None,
     database: Path | None = None,
+    capabilities: Capabilities | None = None,
 ) -> int:
     """Grade `port` (a command, or for this suite's own tests a function answering a case) on
     `examples` generated cases drawn from `seed`; print the summary and, on a failure, the
@@ -178,8 +184,23 @@ def fuzz(
     supported case passes and at least one is supported, 1 otherwise; 2 when generating the
     cases failed (our bug, reported as such). The smallest failure, if any, is appended to
     `found`. `database`: a folder where Hypothesis keeps the failing examples it found and
-    tries them first next time (off unless given: then only `seed` decides the cases)."""
+    tries them first next time (off unless given: then only `seed` decides the cases).
+    `capabilities`: what the port declares; the cases are drawn inside it, and an omitted
+    tensor it does not declare does not fail a case (which then counts as partial)."""
     out = sys.stdout if out is None else out
+    caps = Capabilities() if capabilities is None else capabilities
+    narrow, perceptrons = caps.generated()
+    chosen = (
+        strata(narrow, perceptrons)
+        if narrow is not None
+        else ({"perceptron": STRATA["perceptron"]} if perceptrons else {})
+    )
+    if not chosen:
+        raise PortArgumentError("capabilities: no generated case fits what the port declares")
+
+    def declared(tensor: str, kind: str) -> bool:
+        return caps.records(kind, tensor)
+
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
         raise PortArgumentError(f"examples must be an integer >= 1, got {examples!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -207,7 +228,17 @@ def fuzz(
             tally.sent += 1
             try:
                 outcome = answer(case)
-                return case, outcome, grade(case, outcome, strict=True, tol=GENERATED)
+                result = grade(
+                    case,
+                    outcome,
+                    strict=True,
+                    tol=GENERATED,
+                    declared=lambda tensor: declared(tensor, case.kind),
+                )
+                if result.status == "partial":
+                    tally.partial += 1
+                    tally.levels.add(result.level or "none")
+                return case, outcome, result
             finally:
                 remove_tree(folder)
 
@@ -231,7 +262,7 @@ def fuzz(
                 print_blob=False,
             )
             @hypothesis_seed(seed)
-            @given(STRATA[stratum])
+            @given(chosen[stratum])
             def attempt(drawn: Drawn) -> None:
                 folder = work / f"fuzz-{tally.sent + tally.thrown_away + 1:05d}"  # drawn so far
                 sent = send(drawn, folder)
@@ -260,7 +291,7 @@ def fuzz(
                 attempt()
 
         def run_strata(raise_errors: bool) -> None:
-            for stratum, share in stratum_examples(examples).items():
+            for stratum, share in stratum_examples(examples, list(chosen)).items():
                 if share:
                     run(stratum, share, raise_errors)
 
@@ -338,6 +369,16 @@ def fuzz(
     print(
         f"{supported} of {tally.sent} generated cases supported, all passed "
         f"({tally.unsupported} unsupported; seed {seed})",
+        file=out,
+    )
+    lowest = min(tally.levels, key=lambda x: -1 if x == "none" else LEVELS.index(x), default="")
+    print(
+        "level reached: "
+        + (
+            f"{lowest} ({tally.partial} partial: the port records fewer tensors)"
+            if lowest
+            else "full"
+        ),
         file=out,
     )
     if supported == 0:

@@ -189,10 +189,16 @@ def network_cases(
     objectives: tuple[str, ...] = ("cost", "output"),
     square: tuple[bool, ...] = (False, True),
     layouts: tuple[str, ...] = ("t1", "t2", "t3"),
+    activations: tuple[str, ...] = HIDDEN,
+    bias: tuple[bool, ...] = (False, True),
+    maximize: tuple[bool, ...] = (False, True),
+    freeze_biases: tuple[bool, ...] = (False, True),
 ) -> Drawn:
     """A network case: see the module docstring. Each keyword narrows one choice (a stratum of
-    the fuzz, `STRATA`): the (loss, reduction) pairs, the objectives, whether every W is square,
-    the layouts."""
+    the fuzz, `STRATA`, or what a port declares it supports): the (loss, reduction) pairs, the
+    objectives, whether every W is square, the layouts, the activations (cross-entropy draws
+    softmax as its output whatever they are), with or without biases, `maximize`, biases
+    frozen."""
     loss, reduction = _pick(draw, costs)
     sizes = [draw(st.integers(1, 8))]
     all_square = _pick(draw, square)  # every W square: a transposed W keeps its shape
@@ -202,35 +208,37 @@ def network_cases(
         st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 8), st.booleans()), max_size=3)
     )
     output = (0 if loss == "cross_entropy" else draw(st.integers(0, 2**32 - 1)), 1, False)
-    activations = []
+    chosen: list[str] = []
     for pick, own, square in [*hidden, output]:
-        last = len(activations) == len(hidden)
-        name = "softmax" if last and loss == "cross_entropy" else HIDDEN[pick % len(HIDDEN)]
+        last = len(chosen) == len(hidden)
+        name = (
+            "softmax" if last and loss == "cross_entropy" else activations[pick % len(activations)]
+        )
         least = 2 if name == "softmax" else 1
         if sizes[-1] >= least and (all_square or square):
             width = sizes[-1]  # square: as wide as the layer before
         else:
             width = max(own, least) if not last else draw(st.integers(least, 8))
         sizes.append(width)
-        activations.append(name)
-    depth = len(activations)
+        chosen.append(name)
+    depth = len(chosen)
     # The scalar choices first, then the arrays, the samples last: shrinking the number of
     # samples (or a layer's weights) then leaves every earlier choice as it was.
-    bias = draw(st.booleans())
+    with_bias = _pick(draw, bias)
     steps = draw(st.integers(1, 5))
     lr = _pick(draw, LEARNING_RATES)
     training: dict[str, Any] = {
         "lr": lr,
         "steps": steps,
         "objective": _pick(draw, objectives),
-        "maximize": draw(st.booleans()),
+        "maximize": _pick(draw, maximize),
     }
-    if bias and draw(st.booleans()):
+    if with_bias and _pick(draw, freeze_biases):
         training["freeze_biases"] = True
     layout = _pick(draw, layouts)
     W = [_values(draw, (sizes[l + 1], sizes[l])) for l in range(depth)]
-    b = [_values(draw, (sizes[l + 1],)) for l in range(depth)] if bias else None
-    if activations[-1] == "softmax" and _pick(draw, (False, True)):  # near +-1000, or 709.5
+    b = [_values(draw, (sizes[l + 1],)) for l in range(depth)] if with_bias else None
+    if chosen[-1] == "softmax" and _pick(draw, (False, True)):  # near +-1000, or 709.5
         k = sizes[-1]
         if b is not None and _pick(draw, ("each", "all")) == "all":
             # Every logit exactly 709.5: exp(709.5) is finite, a sum of two is not, so an
@@ -261,10 +269,10 @@ def network_cases(
         "layout": layout,
         "network": {
             "sizes": sizes,
-            "activations": activations,
+            "activations": chosen,
             "loss": loss,
             "reduction": reduction,
-            "bias": bias,
+            "bias": with_bias,
         },
         "training": training,
         "record": {"every_step": [], "full_steps": list(range(steps))},
@@ -291,16 +299,39 @@ def perceptron_cases(draw: st.DrawFn) -> Drawn:
     return Drawn(meta, None, {"X": X, "y": y.reshape(n, 1)})
 
 
-STRATA: dict[str, st.SearchStrategy[Drawn]] = {
-    "perceptron": perceptron_cases(),
-    "mse, sample_mean": network_cases(costs=(COSTS[0],), objectives=("cost",)),
-    "mse, sum": network_cases(costs=(COSTS[1],), objectives=("cost",)),
-    "mse, element_mean": network_cases(costs=(COSTS[2],), objectives=("cost",)),
-    "cross_entropy, sample_mean": network_cases(costs=(COSTS[3],), objectives=("cost",)),
-    "cross_entropy, sum": network_cases(costs=(COSTS[4],), objectives=("cost",)),
-    "objective output": network_cases(objectives=("output",)),
-    "square weights, t2 or t3": network_cases(square=(True,), layouts=("t2", "t3")),
-}
+def strata(
+    narrow: dict[str, tuple] | None = None, perceptron: bool = True
+) -> dict[str, st.SearchStrategy[Drawn]]:
+    """The fuzz's strata, in order: perceptron cases; each (loss, reduction) with objective
+    `cost`; objective `output`; square weights in layout t2 or t3. `narrow` holds keywords of
+    `network_cases` (what a port declares it supports: costs, objectives, layouts,
+    activations, bias, maximize, freeze_biases); a stratum they leave empty is dropped, and so
+    are perceptron cases unless `perceptron`."""
+    narrow = dict(narrow or {})
+    costs = narrow.pop("costs", COSTS)
+    objectives = narrow.pop("objectives", ("cost", "output"))
+    layouts = narrow.pop("layouts", ("t1", "t2", "t3"))
+    out: dict[str, st.SearchStrategy[Drawn]] = {}
+    if perceptron:
+        out["perceptron"] = perceptron_cases()
+    if "cost" in objectives:
+        for cost in (c for c in COSTS if c in costs):
+            out[", ".join(cost)] = network_cases(
+                costs=(cost,), objectives=("cost",), layouts=layouts, **narrow
+            )
+    if "output" in objectives and costs:
+        out["objective output"] = network_cases(
+            costs=costs, objectives=("output",), layouts=layouts, **narrow
+        )
+    square_layouts = tuple(x for x in layouts if x in ("t2", "t3"))
+    if square_layouts and costs:
+        out["square weights, t2 or t3"] = network_cases(
+            costs=costs, objectives=objectives, square=(True,), layouts=square_layouts, **narrow
+        )
+    return out
+
+
+STRATA = strata()
 """The fuzz's strata: it splits its cases evenly among them, in this order, so that each kind
 of case is drawn as often whatever the seed and however Hypothesis orders its draws (a single
 strategy choosing among them drew some kinds rarely: a bug seen only there went unseen). Every
@@ -311,11 +342,13 @@ drawn_cases = st.one_of(*STRATA.values())
 """Any generated case: one of the strata (`benchmarks.agreement` draws from it)."""
 
 
-def stratum_examples(examples: int) -> dict[str, int]:
-    """How many of `examples` cases each stratum gets: an equal share, the first strata one
-    more when they do not divide evenly (a stratum may get none when examples < 8)."""
-    share, extra = divmod(examples, len(STRATA))
-    return {name: share + (i < extra) for i, name in enumerate(STRATA)}
+def stratum_examples(examples: int, names: list[str] | None = None) -> dict[str, int]:
+    """How many of `examples` cases each stratum (`names`, by default `STRATA`'s) gets: an
+    equal share, the first strata one more when they do not divide evenly (a stratum may get
+    none when there are fewer cases than strata)."""
+    names = list(STRATA) if names is None else names
+    share, extra = divmod(examples, len(names))
+    return {name: share + (i < extra) for i, name in enumerate(names)}
 
 
 def write_inputs(drawn: Drawn, folder: Path) -> Path:

@@ -197,7 +197,7 @@ def conclude(
     wrong = state.isin(["fail", "wrong-shape"])
     omitted = state == "omitted"
     if strict and declared is not None:
-        omitted &= [declared(t) for t in groups["tensor"]]
+        omitted &= np.array([declared(t) for t in groups["tensor"]], dtype=bool)
     xpass = state == "xpass"
     n, cid = len(groups), case.id
     if wrong.any():

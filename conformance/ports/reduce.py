@@ -9,7 +9,8 @@ while keeping it valid:
 1. a hidden layer fewer (the next layer's W cut or padded with zeros to its new fan-in);
 2. only the first k samples, or a sample fewer; a step fewer (a perceptron: an epoch fewer);
 3. a unit fewer in the input, a hidden layer or the output (with cross-entropy, a class no
-   sample has); a perceptron input fewer;
+   sample has), then the last unit of every layer at once (square weights stay square); a
+   perceptron input fewer;
 4. the plain options: no bias, biases not frozen, not `maximize`, objective `cost`, layout t1,
    a hidden activation (or a non-softmax output) made `identity`; a perceptron's eta 1;
 5. values made 0: a whole array, then one element at a time (one-hot targets keep their 1);
@@ -129,6 +130,29 @@ def network_reductions(drawn: Drawn) -> Iterator[tuple[str, Drawn]]:
                 f"unit {u} of layer {j} removed",
                 _with(drawn, newW, newb, data, network__sizes=new_sizes),
             )
+    widest = [
+        j for j in range(depth + 1) if sizes[j] > (2 if j and acts[j - 1] == "softmax" else 1)
+    ]
+    if len(widest) > 1 and not (depth in widest and loss == "cross_entropy" and Y[:, -1].any()):
+        # the last unit of every layer that has one to spare at once: square weights stay
+        # square (a bug that needs them would fail on none of the one-layer-narrower cases)
+        newW = [np.delete(np.delete(w, [-1] if l + 1 in widest else [], 0),
+                          [-1] if l in widest else [], 1) for l, w in enumerate(W)]  # fmt: skip
+        newb = (
+            None
+            if b is None
+            else [np.delete(v, [-1] if l + 1 in widest else []) for l, v in enumerate(b)]
+        )
+        data = dict(drawn.data)
+        if 0 in widest:
+            data["X"] = X[:, :-1]
+        if depth in widest:
+            data["Y"] = Y[:, :-1]
+        new_sizes = [s - (j in widest) for j, s in enumerate(sizes)]
+        yield (
+            "a unit fewer in every layer",
+            _with(drawn, newW, newb, data, network__sizes=new_sizes),
+        )
     if b is not None:
         yield (
             "no bias",

@@ -27,7 +27,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     # The types check each value as `python -m conformance.ports check` does (a usage error).
-    from conformance.ports.checking import mib_option, port_option, seconds_option
+    from conformance.ports.checking import (
+        capabilities_option,
+        mib_option,
+        port_option,
+        seconds_option,
+    )
     from conformance.ports.runner import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT
 
     group = parser.getgroup("mlp-conformance ports")
@@ -66,6 +71,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--port-persistent",
         action="store_true",
         help="with --port: start each port once and send it every case (PORTS.md)",
+    )
+    group.addoption(
+        "--port-capabilities",
+        type=capabilities_option,
+        default=None,
+        metavar="FILE",
+        help="with --port: what the port declares it supports (JSON; PORTS.md)",
     )
     group.addoption(
         "--port-max-output",
