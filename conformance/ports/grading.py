@@ -129,10 +129,14 @@ def _states(case: Case, frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFra
     shapes = expected.groupby(["step", "tensor"], sort=False)[["row", "col"]].max() + 1
     cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
     extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]
-    beyond = {}
-    for r in extra.itertuples():
-        if (r.step, r.tensor) in shapes.index:
-            beyond.setdefault((r.step, r.tensor), (r.row, r.col))
+    group_of = pd.MultiIndex.from_arrays([extra["step"].to_numpy(), extra["tensor"].to_numpy()])
+    inside = extra[group_of.isin(shapes.index)].drop_duplicates(["step", "tensor"])
+    beyond = {
+        (step, tensor): (int(row), int(col))
+        for step, tensor, row, col in inside[["step", "tensor", "row", "col"]].itertuples(
+            index=False
+        )
+    }
     states, shape_notes = [], []
     for row in groups.itertuples():
         key = (row.step, row.tensor)
@@ -190,10 +194,11 @@ def conclude(
     kind = case.kind
     depth = len(case.spec.activations) if kind == "network" else 1
     groups = in_computation_order(kind, depth, groups)
-    groups = groups.assign(level=[level_name(i) for i in levels_of(kind, depth, groups)])
+    levels = levels_of(kind, depth, groups)
+    groups = groups.assign(level=[level_name(i) for i in levels])
     state = groups["state"]
     right = state.isin(["pass", "xfail", "xpass"]).to_numpy()
-    reached = level_name(level_reached(levels_of(kind, depth, groups), right))
+    reached = level_name(level_reached(levels, right))
     wrong = state.isin(["fail", "wrong-shape"])
     omitted = state == "omitted"
     if strict and declared is not None:
