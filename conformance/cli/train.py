@@ -132,6 +132,6 @@ def cmd_train(args) -> int:
         f"trained {'-'.join(map(str, spec.sizes))} for {args.steps} steps: "
         f"cost {first:.6g} -> {final:.6g}"
     )
-    print(f"wrote {out}/case.json, params.csv (the trained parameters), data.csv")
+    print(f"wrote {out}/case.json, case.txt, params.csv (the trained parameters), data.csv")
     print(f"replay it with `mlp-conformance run {out}`")
     return 0

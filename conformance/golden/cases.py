@@ -1,13 +1,14 @@
 """Load and validate the golden cases in `data/` (the schema is documented in data/README.md).
 
-A case is a folder `data/<id>/` holding `case.json` (what the case is), and as its kind needs:
-`params.csv` (initial parameters, in the case's layout), `data.csv` (X, Y, and Xq for a
-prediction query; the perceptron's X and y), `expected.csv` (the generated trajectory) and
-`transcribed.csv` (figures exactly as a tutorial prints them). Every problem raises
+A case is a folder `data/<id>/` holding `case.json` (what the case is), `case.txt` (case.json
+flattened into key=value lines, `golden.flat`), and as its kind needs: `params.csv` (initial
+parameters, in the case's layout), `data.csv` (X, Y, and Xq for a prediction query; the
+perceptron's X and y), `expected.csv` (the generated trajectory) and `transcribed.csv` (figures
+exactly as a tutorial prints them). Every problem raises
 `CaseFormatError` naming the file and, where there is one, the row and column or the key;
 `load_all` first checks the folder against its `MANIFEST.sha256` (`ManifestError`). Every
 folder of a data folder is a case. `write_case` writes the inputs of a case (case.json,
-params.csv, data.csv) the same way, and the case's manifest lines.
+case.txt, params.csv, data.csv) the same way, and the case's manifest lines.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from conformance.golden.flat import check_case_text, write_case_text
 from conformance.golden.manifest import MANIFEST, regenerate_hint, update_manifest, verify
 from conformance.golden.meaning import check_data, check_params, check_trajectory, check_transcribed
 from conformance.golden.schema import (
@@ -115,13 +117,21 @@ def spec_from_meta(file: Path, meta: dict[str, Any]) -> NetworkSpec:
         raise CaseFormatError(f"{file}, key 'network': {err}") from None
 
 
-def load_case(path: Path, *, check_manifest: bool = True, check_promises: bool = True) -> Case:
+def load_case(
+    path: Path,
+    *,
+    check_manifest: bool = True,
+    check_promises: bool = True,
+    check_text: bool = True,
+) -> Case:
     """Read one case folder and validate everything in it: the keys and values of case.json,
-    every file's syntax, every tensor's shape against the case's sizes and layout, and that
-    expected.csv holds every tensor the case promises (`golden.meaning`). When the folder lies
-    in a golden data folder with a manifest (and `check_manifest`), the case's files must match
-    it first (`ManifestError` otherwise). `check_promises=False` reads expected.csv for its
-    syntax only: for `regenerate`, after the format of expected.csv has changed."""
+    every file's syntax, every tensor's shape against the case's sizes and layout, that
+    expected.csv holds every tensor the case promises (`golden.meaning`), and last that case.txt
+    is exactly case.json flattened (`golden.flat`; a missing, stale or edited case.txt is a
+    `CaseFormatError` naming it and the command that rewrites it). When the folder lies in a
+    golden data folder with a manifest (and `check_manifest`), the case's files must match it
+    first (`ManifestError` otherwise). `check_promises=False` reads expected.csv for its syntax
+    only, and `check_text=False` leaves case.txt unread: for `regenerate`, which rewrites both."""
     path = Path(path)
     if check_manifest and (path.parent / MANIFEST).is_file():
         verify(path.parent, path.name)
@@ -150,6 +160,8 @@ def load_case(path: Path, *, check_manifest: bool = True, check_promises: bool =
     file = path / "transcribed.csv"
     if file.exists():
         transcribed = check_transcribed(file, read_table(file, TRANSCRIBED_COLUMNS), recorded)
+    if check_text:
+        check_case_text(path, meta)
     return Case(meta["id"], path, meta, spec, params, data, expected, transcribed)
 
 
@@ -189,15 +201,16 @@ def write_case(
     data: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Write a case's inputs into `folder` (made if missing): case.json (`meta`, validated by
-    reading it back), params.csv (`params` in the case's layout) and data.csv (`data`, arrays
-    by name: X, Y, ...). An expected.csv or transcribed.csv already there described the old
-    inputs and is removed; `python -m conformance.golden regenerate` writes the new expected
-    values. When `folder` lies in a golden data folder with a manifest, the case's manifest
-    lines are rewritten. Returns the folder."""
+    reading it back), case.txt (case.json flattened, `golden.flat`), params.csv (`params` in
+    the case's layout) and data.csv (`data`, arrays by name: X, Y, ...). An expected.csv or
+    transcribed.csv already there described the old inputs and is removed; `python -m
+    conformance.golden regenerate` writes the new expected values. When `folder` lies in a
+    golden data folder with a manifest, the case's manifest lines are rewritten. Returns the
+    folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "case.json").write_text(json.dumps(meta, indent=2) + "\n")
-    read_meta(folder)
+    write_case_text(folder, read_meta(folder))
     for stale in ("expected.csv", "transcribed.csv"):
         (folder / stale).unlink(missing_ok=True)
     header = list(TENSOR_COLUMNS)

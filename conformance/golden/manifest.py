@@ -33,7 +33,8 @@ def regenerate_hint(root: Path = REPO_DATA) -> str:
     data = "" if Path(root).resolve() == REPO_DATA else f" --data {root}"
     return (
         f"If the change is deliberate, run `python -m conformance.golden regenerate{data}` "
-        "(after editing a case: it rewrites expected.csv and that case's manifest lines) or "
+        "(after editing a case: it rewrites expected.csv, case.txt and that case's manifest "
+        "lines) or "
         f"`python -m conformance.golden manifest{data}` (after any other deliberate edit: it "
         "rewrites the whole manifest); otherwise restore the files (`git checkout -- data/`)"
     )

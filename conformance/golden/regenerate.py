@@ -1,12 +1,14 @@
-"""Rewrite the generated `expected.csv` of golden cases, and the checksum manifest, safely.
+"""Rewrite the generated `expected.csv` and `case.txt` of golden cases, and the checksum
+manifest, safely.
 
 For each case the first implementation (scratch) generates the trajectory and the second
 (reference, or the literal recipe for init cases) confirms it within the float64 tolerance;
 nothing is written unless they agree. An existing value is never changed unless `--force` is
 given: the command prints what would change (and what would be added or removed) and refuses.
-`--dry-run` only prints. Then the manifest lines of every case that ended unchanged or written
-are rewritten (a folder without a manifest gets a whole one once every case is done). Exit
-status 0 when every case is unchanged or written, 1 otherwise.
+`--dry-run` only prints. A case that ends unchanged or written also gets its case.txt rewritten
+from its case.json when they differ (`golden.flat`). Then the manifest lines of every case that
+ended unchanged or written are rewritten (a folder without a manifest gets a whole one once
+every case is done). Exit status 0 when every case is unchanged or written, 1 otherwise.
 
     python -m conformance.golden regenerate [--case ID ...] [--force] [--dry-run] [--data DIR]
 
@@ -25,6 +27,7 @@ import pandas as pd
 
 from conformance.golden.cases import DATA, TRAJECTORY_COLUMNS, case_dirs, load_case
 from conformance.golden.comparison import KEYS, compare_frames, format_report, with_rest
+from conformance.golden.flat import CASE_TXT, case_text, write_case_text
 from conformance.golden.manifest import (
     MANIFEST,
     changed_files,
@@ -35,6 +38,7 @@ from conformance.golden.manifest import (
     write_manifest,
 )
 from conformance.golden.runner import IMPLEMENTATIONS, trajectory
+from conformance.golden.schema import read_meta
 from conformance.golden.tensors import CaseFormatError, format_value, write_rows
 
 
@@ -64,13 +68,36 @@ def describe(case_id: str, diff: pd.DataFrame, limit: int = 20) -> str:
 
 
 def regenerate_case(path: Path, force: bool, dry_run: bool) -> bool:
-    """Regenerate one case; print what happens; True when it ends unchanged or written. An
-    expected.csv that no longer keeps the case's promises (a tensor added to the format) is
-    compared all the same, and rewritten only with `force`."""
+    """Regenerate one case; print what happens; True when it ends unchanged or written (its
+    case.txt then rewritten too, when stale). An expected.csv that no longer keeps the case's
+    promises (a tensor added to the format) is compared all the same, and rewritten only with
+    `force`."""
+    ok = _regenerate_expected(path, force, dry_run)
+    if ok:
+        _rewrite_case_text(path, dry_run)
+    return ok
+
+
+def _rewrite_case_text(path: Path, dry_run: bool) -> None:
+    """Write the case's case.txt from its case.json when it is missing or differs; print it."""
+    meta = read_meta(path)
+    file = path / CASE_TXT
+    if file.is_file() and file.read_bytes() == case_text(meta).encode():
+        return
+    if dry_run:
+        print(f"{meta['id']}: would write {file} from case.json (dry run)")
+        return
+    write_case_text(path, meta)
+    print(f"{meta['id']}: wrote {file} from case.json")
+
+
+def _regenerate_expected(path: Path, force: bool, dry_run: bool) -> bool:
+    """`regenerate_case` for expected.csv alone."""
+    kept = {"check_manifest": False, "check_text": False}  # a deliberate edit is why we are here
     try:
-        case = load_case(path, check_manifest=False)  # a deliberate edit is why we are here
+        case = load_case(path, **kept)
     except CaseFormatError as err:
-        case = load_case(path, check_manifest=False, check_promises=False)  # else: raises
+        case = load_case(path, **kept, check_promises=False)  # else: raises
         print(f"{case.id}: its expected.csv no longer keeps the case's promises: {err}")
     first, second = IMPLEMENTATIONS[case.kind]
     new = trajectory(case, first)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from conformance.golden.cases import Case
+from conformance.golden.schema import with_defaults
 from conformance.golden.tensors import arrays_to_rows
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
 from scratch.layouts import named_in_layout
@@ -32,11 +33,11 @@ def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
 
 def training_options(case: Case) -> dict:
     """The keyword options of `train`/`fit` a network case asks for (besides lr and steps)."""
-    t = case.meta["training"]
+    t = with_defaults(case.meta)["training"]
     return {
         "objective": t["objective"],
         "maximize": t["maximize"],
-        "freeze_biases": t.get("freeze_biases", False),
+        "freeze_biases": t["freeze_biases"],
     }
 
 

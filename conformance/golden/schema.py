@@ -6,8 +6,10 @@ Not for: the numeric files (`conformance.golden.tensors`) or whole cases (`golde
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from scratch.layouts import LAYOUTS
 from scratch.losses import LOSSES
 
 KINDS = ("network", "perceptron", "init")
+
+REQUIRED = object()
+"""The `Key.default` of a required key."""
 
 TENSOR_COLUMNS = {"tensor": "str", "row": "int", "col": "int", "value": "float"}
 TRAJECTORY_COLUMNS = {"step": "int", **TENSOR_COLUMNS}
@@ -31,50 +36,93 @@ TRANSCRIBED_COLUMNS = {
     "source": "str",
 }
 
-_KEYS = {
-    # key: (required, type) per kind; "source" and the rest are common
-    "common": {
-        "id": (True, str),
-        "kind": (True, str),
-        "source": (True, dict),
-        "description": (True, str),
-    },
+NUMBER = (int, float)
+"""A JSON number: an integer or a decimal (never a bool)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of case.json: its JSON type (`NUMBER` for int or float), for a list the type of
+    its entries, and for an optional key its `default`, the value an absent key means (and what
+    case.txt writes for it, `golden.flat`). A key without a default is required."""
+
+    type: type | tuple[type, ...]
+    items: type | tuple[type, ...] | None = None
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+_KEYS: dict[str, dict[str, Key]] = {
+    # the keys of every kind ("common"), then each kind's own
+    "common": {"id": Key(str), "kind": Key(str), "source": Key(dict), "description": Key(str)},
     "network": {
-        "layout": (True, str),
-        "network": (True, dict),
-        "training": (True, dict),
-        "record": (True, dict),
-        "query": (False, bool),
-        "init": (False, dict),
+        "layout": Key(str),
+        "network": Key(dict),
+        "training": Key(dict),
+        "record": Key(dict),
+        "query": Key(bool, default=False),
+        # no init section: params.csv was not made by a recipe (case.txt: init.recipe=none)
+        "init": Key(dict, default={"recipe": "none"}),
     },
-    "perceptron": {"perceptron": (True, dict)},
-    "init": {"layout": (True, str), "init": (True, dict)},
+    "perceptron": {"perceptron": Key(dict)},
+    "init": {"layout": Key(str), "init": Key(dict)},
 }
-_SUBKEYS = {
-    "source": {"tutorial": (True, str), "section": (True, str), "file": (True, str)},
+_SUBKEYS: dict[str, dict[str, Key]] = {
+    "source": {"tutorial": Key(str), "section": Key(str), "file": Key(str)},
     "network": {
-        "sizes": (True, list),
-        "activations": (True, list),
-        "loss": (True, str),
-        "reduction": (True, str),
-        "bias": (True, bool),
+        "sizes": Key(list, int),
+        "activations": Key(list, str),
+        "loss": Key(str),
+        "reduction": Key(str),
+        "bias": Key(bool),
     },
     "training": {
-        "lr": (True, (int, float)),
-        "steps": (True, int),
-        "objective": (True, str),
-        "maximize": (True, bool),
-        "freeze_biases": (False, bool),
+        "lr": Key(NUMBER),
+        "steps": Key(int),
+        "objective": Key(str),
+        "maximize": Key(bool),
+        "freeze_biases": Key(bool, default=False),
     },
-    "record": {"every_step": (True, list), "full_steps": (True, list)},
-    "init": {"recipe": (True, str), "sizes": (True, list), "seed": (True, int)},
+    "record": {"every_step": Key(list, str), "full_steps": Key(list, int)},
+    "init": {"recipe": Key(str), "sizes": Key(list, int), "seed": Key(int)},
     "perceptron": {
-        "eta": (True, (int, float)),
-        "max_epochs": (True, int),
-        "w0": (True, list),
-        "b0": (True, (int, float)),
+        "eta": Key(NUMBER),
+        "max_epochs": Key(int),
+        "w0": Key(list, NUMBER),
+        "b0": Key(NUMBER),
     },
 }
+
+
+def keys_of(kind: str) -> dict[str, Key]:
+    """The top-level keys of a case of `kind` ("network", "perceptron", "init"), in order."""
+    return {**_KEYS["common"], **_KEYS[kind]}
+
+
+def subkeys_of(section: str) -> dict[str, Key]:
+    """The keys inside the section `section` ("network", "training", ...), in order."""
+    return _SUBKEYS[section]
+
+
+def with_defaults(meta: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a validated case.json's `meta` with every optional key it leaves out set to its
+    default, in the schema's order: what case.txt holds (`golden.flat`)."""
+    out: dict[str, Any] = {}
+    for name, key in keys_of(meta["kind"]).items():
+        value = copy.deepcopy(meta.get(name, key.default))
+        if name in meta and name in _SUBKEYS:
+            value = {
+                sub: copy.deepcopy(value.get(sub, subkey.default))
+                for sub, subkey in _SUBKEYS[name].items()
+                if sub in value or not subkey.required
+            }
+        out[name] = value
+    return out
+
+
 RECIPES = ("t2", "t4", "standard_normal")
 MAX_STEPS = 1_000_000
 """The most steps a case may train for: the suite replays every one of them."""
@@ -85,16 +133,16 @@ def _bad(file: Path, key: str, what: str, value: object) -> CaseFormatError:
     return CaseFormatError(f"{file}, key '{key}': {what}, got {shown}")
 
 
-def _check_keys(file: Path, prefix: str, obj: dict, spec: dict[str, tuple[bool, Any]]) -> None:
+def _check_keys(file: Path, prefix: str, obj: dict, spec: dict[str, Key]) -> None:
     """Every required key of `spec` present with its type, no other key; a key is named with
     its `prefix` ("training." for the keys inside "training")."""
-    for key, (required, kind) in spec.items():
+    for key, entry in spec.items():
         if key not in obj:
-            if required:
+            if entry.required:
                 raise CaseFormatError(f"{file}, key '{prefix}{key}': missing (it is required)")
             continue
         value = obj[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
+        kinds = entry.type if isinstance(entry.type, tuple) else (entry.type,)
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise _bad(file, f"{prefix}{key}", f"must be {names}", value)
@@ -242,7 +290,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     kind = meta.get("kind")
     if kind not in KINDS:
         raise _bad(file, "kind", f"must be one of {list(KINDS)}", kind)
-    _check_keys(file, "", meta, {**_KEYS["common"], **_KEYS[kind]})
+    _check_keys(file, "", meta, keys_of(kind))
     for key, spec in _SUBKEYS.items():
         if key in meta:
             _check_keys(file, f"{key}.", meta[key], spec)

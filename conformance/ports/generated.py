@@ -23,11 +23,11 @@ What is drawn (`STRATA`, each its own share of the cases), as data/README.md all
   Hypothesis shrinks a failing case toward fewer layers, samples and steps, and values 0.
 
 `materialize` writes a drawn case's inputs into a folder (only what a port may read: case.json,
-params.csv, data.csv; never the answers), loads it back through the golden loader (every check
-of the format applies), computes the expected trajectory with the reference and confirms it
-with scratch, within the GENERATED tolerance of `conformance.tolerances` (the one ports are
-graded with on these cases). A disagreement between the two is `OurDisagreement`: our bug, not
-the port's. A run that diverges (a non-finite value) is `Diverged`, and one whose relu
+case.txt, params.csv, data.csv; never the answers), loads it back through the golden loader
+(every check of the format applies), computes the expected trajectory with the reference and
+confirms it with scratch, within the GENERATED tolerance of `conformance.tolerances` (the one
+ports are graded with on these cases). A disagreement between the two is `OurDisagreement`: our
+bug, not the port's. A run that diverges (a non-finite value) is `Diverged`, and one whose relu
 pre-activation lands within rounding of 0 is `AtAKink` (which side it falls on depends on the
 order of the sums), and one on which the two disagree by rounding alone is `IllConditioned`:
 such a case is thrown away, never sent.
@@ -352,8 +352,8 @@ def stratum_examples(examples: int, names: list[str] | None = None) -> dict[str,
 
 
 def write_inputs(drawn: Drawn, folder: Path) -> Path:
-    """Write the case's inputs (case.json, params.csv, data.csv) as the case folder `folder`,
-    whose name becomes its id. Returns the folder."""
+    """Write the case's inputs (case.json, case.txt, params.csv, data.csv) as the case folder
+    `folder`, whose name becomes its id. Returns the folder."""
     meta = {
         "id": folder.name,
         "kind": drawn.meta["kind"],

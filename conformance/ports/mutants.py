@@ -247,7 +247,8 @@ MUTANTS: dict[str, Mutant] = {
         ),
         Mutant(
             "W-where-WT-belongs",
-            "the backward pass multiplies dZ by W^T where this layout needs W",
+            "dA(l-1) = dZ(l) W where dZ(l) W^T belongs, for W in x out as in T2 and T3 (in the "
+            "internal out x in layout: dZ W^T instead of dZ W)",
             _dense_backward(_dense_backward_transposed),
         ),
         Mutant(

@@ -46,8 +46,9 @@ from conformance.ports.request import build_request
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
 """The cap on a port's stdout, in MiB (`--max-output`)."""
-PORT_FILES = ("case.json", "params.csv", "data.csv")
-"""What a port may read in MLP_CASE_DIR (those the case has)."""
+PORT_FILES = ("case.json", "case.txt", "params.csv", "data.csv")
+"""What a port may read in MLP_CASE_DIR (those the case has): case.txt is case.json flattened
+into key=value lines (`conformance.golden.flat`), for a port that reads no JSON."""
 QUOTE = 300
 """Characters of a port's output or stderr that a message may quote."""
 HEADER = ",".join(TRAJECTORY_COLUMNS)

@@ -159,8 +159,8 @@ BAD_MANIFESTS = [
     ("one-space", sub("  ", " "), r"MANIFEST.sha256, line 1: not '<sha256>  <path>'"),
     ("short-digest", raw(lambda b: b[1:]), r"MANIFEST.sha256, line 1: not '<sha256>  <path>'"),
     ("not-hex", raw(lambda b: b"g" + b[1:]), r"MANIFEST.sha256, line 1: not '<sha256>"),
-    ("line-twice", raw(lambda b: b + b), r"MANIFEST.sha256, line 6: T1-blog/case.json is list"),
-    ("empty", raw(lambda b: b""), r"extra: T1-blog/case.json; extra: T1-blog/data.csv"),
+    ("line-twice", raw(lambda b: b + b), r"MANIFEST.sha256, line 7: T1-blog/case.json is list"),
+    ("empty", raw(lambda b: b""), r"extra: T1-blog/case.json; extra: T1-blog/case.txt; extra"),
     ("not-utf8", raw(lambda b: b"\xff" + b), r"MANIFEST.sha256, byte 0 \(line 1\): byte 0xff"),
 ]
 

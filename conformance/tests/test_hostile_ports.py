@@ -143,7 +143,7 @@ HOSTILE = [
     Hostile("lists-what-it-sees", "py",
             "print(sorted(os.listdir(os.environ['MLP_CASE_DIR'])), os.listdir('.'), "
             "file=sys.stderr); sys.exit(3)", "unsupported",
-            r"\['case.json', 'data.csv', 'params.csv'\] \[\]"),
+            r"\['case.json', 'case.txt', 'data.csv', 'params.csv'\] \[\]"),
     Hostile("reads-the-answers-by-absolute-path", "sh", "cat @DATA@/T1-blog/expected.csv",
             "pass"),  # the documented limit: the golden data is public (PORTS.md)
     Hostile("writes-into-MLP_CASE_DIR-and-cwd", "py",
@@ -159,7 +159,7 @@ HOSTILE = [
             r"missing: T1-blog/transcribed.csv$", writes=True),
     Hostile("deletes-a-case-folder", "sh", "rm -r @DATA@/T2-init-2-3-1; exit 3", "error",
             r"data/ changed during the port run: missing: T2-init-2-3-1; missing: "
-            r"T2-init-2-3-1/case.json; missing: "
+            r"T2-init-2-3-1/case.json; missing: T2-init-2-3-1/case.txt; missing: "
             r"T2-init-2-3-1/expected.csv$", writes=True),
     # -- found by review: each once got past the runner ----------------------------------------
     Hostile("forges-the-run-token-and-leaves-its-cgroup", "sh",

@@ -112,7 +112,7 @@ PORTS = [
     Persistent("sees-a-fresh-case-dir-each-time", loop(
         "files = sorted(os.listdir(os.environ['MLP_CASE_DIR']))",
         "open(os.path.join(os.environ['MLP_CASE_DIR'], 'junk'), 'w').close()",
-        "say(GOOD if files == ['case.json', 'data.csv', 'params.csv'] else 'wrong')",
+        "say(GOOD if files == ['case.json', 'case.txt', 'data.csv', 'params.csv'] else 'wrong')",
         "say('#end\\n')"), ("partial",) * 3, 1),
     Persistent("writes-into-data-on-the-second-request", loop(
         "if n == 1: open('@DATA@/T1-blog/notes.txt', 'w').close()", "say(GOOD + '#end\\n')"),
