@@ -240,7 +240,9 @@ def network_cases(
     b = [_values(draw, (sizes[l + 1],)) for l in range(depth)] if with_bias else None
     if chosen[-1] == "softmax" and _pick(draw, (False, True)):  # near +-1000, or 709.5
         k = sizes[-1]
-        if b is not None and _pick(draw, ("each", "all")) == "all":
+        # "all" twice as often as "each": 709.5 is where an unshifted softmax is finite and
+        # wrong (a wrong value); at +-1000 it is NaN, which a port may refuse to print
+        if b is not None and _pick(draw, ("each", "all", "all")) == "all":
             # Every logit exactly 709.5: exp(709.5) is finite, a sum of two is not, so an
             # unshifted softmax gives 0s where the answer is 1/k.
             W[-1] = np.zeros_like(W[-1])
