@@ -115,6 +115,16 @@ def _backward_into(act: Activation, dA: np.ndarray, Z: np.ndarray, A: np.ndarray
 
 
 # -- the dense layer and the update in place ---------------------------------------------------
+def _dense_forward_into(
+    A_prev: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray
+) -> np.ndarray:
+    """`scratch.dense.dense_forward` written into `out` (n, n_out): Z = A_prev W^T + b."""
+    Z = np.matmul(A_prev, W.T, out=out)
+    if b is not None:
+        Z += b
+    return Z
+
+
 def _dense_backward_into(
     dZ: np.ndarray, A_prev: np.ndarray, W: np.ndarray, has_bias: bool, out: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -210,9 +220,7 @@ class FastPath:
         buf = self._buffers_for(X)
         Zs, As = [], [X]
         for i, (W, b, act) in enumerate(zip(params.W, params.b, self._activations, strict=True)):
-            Z = np.matmul(As[-1], W.T, out=buf.Z[i])
-            if b is not None:
-                Z += b
+            Z = _dense_forward_into(As[-1], W, b, buf.Z[i])
             Zs.append(Z)
             As.append(_forward_into(act, Z, buf.A[i]))
         # `Network` checks the output in `forward`, before Y: the same errors, in the same order,

@@ -12,9 +12,10 @@
 (0 when every supported case passes; unsupported cases are skipped, but a port that supports
 none fails). `fuzz` checks the port on generated cases and shrinks a failure to the smallest
 case that shows it (exit 1; saved with --save as a case folder that `check --data` replays).
-`mutants` runs every mutant of the catalogue, prints which case catches each and
-the detection rate, and exits 1 unless it is 100%. `scoreboard` sets the JSON reports of
-`check --json` side by side as a Markdown table.
+`mutants` runs every mutant of the catalogue, prints the case, step and tensor whose wrong
+value catches each and the size of that error, and the detection rate; it exits 1 unless every
+mutant is caught by a wrong value (one caught only by a crash, a hang or bad output is not).
+`scoreboard` sets the JSON reports of `check --json` side by side as a Markdown table.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from conformance.golden.cases import DATA, Case, load_all
 from conformance.golden.manifest import golden_root_of
@@ -66,18 +68,47 @@ def cmd_check(args) -> int:
         return 2
 
 
+def first_wrong_value(result: CaseResult) -> pd.Series | None:
+    """The first group of `result`, in computation order, whose values are wrong (state
+    "fail": out of tolerance, or NaN or Inf where a finite value is expected), with its errors
+    (`max_abs_err`, `max_rel_err`, `expected_at`, `actual_at`, `bad`, `cells`...); None when no
+    value is wrong (a pass, a crash, bad output, or only wrong shapes and omissions)."""
+    if result.status != "fail" or result.groups is None:
+        return None
+    wrong = result.groups[result.groups["state"] == "fail"]
+    return None if wrong.empty else wrong.iloc[0]
+
+
+def describe_catch(result: CaseResult) -> str:
+    """Where and by how much a wrong value caught a mutant: "step 0, dA1: expected 0.5, got 1
+    (abs 0.5, rel 1; 3/6 cells)", from `first_wrong_value`."""
+    g = first_wrong_value(result)
+    if g is None:
+        return result.message
+    return (
+        f"step {g['step']}, {g['tensor']}: expected {g['expected_at']:.6g}, got "
+        f"{g['actual_at']:.6g} (abs {g['max_abs_err']:.2g}, rel {g['max_rel_err']:.2g}; "
+        f"{g['bad']}/{g['cells']} cells)"
+    )
+
+
 def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:
-    """The first case that rejects the mutant, or None if it slips through every case. Cases
-    are tried smallest first (fewest expected values), so a mutant is rejected cheaply."""
+    """The first case whose wrong value rejects the mutant (`first_wrong_value`); failing
+    that, the first case it fails in any other way (a crash, a hang, bad output, a wrong
+    shape: not a catch by value); None if it passes every case. Cases are tried smallest first
+    (fewest expected values), so a mutant is rejected cheaply."""
+    other = None
     for case in sorted(cases, key=lambda c: 0 if c.expected is None else len(c.expected)):
         if subprocess:
             command = f"{sys.executable} -m conformance.ports.mutants {name}"
             result = grade(case, run_command(command, case, timeout), strict=True)
         else:
             result = grade(case, mutant_answer(name)(case), strict=True)
-        if result.status in ("fail", "error"):
+        if first_wrong_value(result) is not None:
             return result
-    return None
+        if other is None and result.status in ("fail", "error"):
+            other = result
+    return other
 
 
 def _count(minimum: int) -> Callable[[str], int]:
@@ -152,7 +183,8 @@ def fuzz_mutants(args) -> int:
     """Every mutant against `args.examples` generated cases: caught by a wrong value, by an
     error only, or not at all; and the smallest case that shows it."""
     results = []
-    print(f"{'mutant':<32} {'caught':<9} smallest failing case; first divergence")
+    w = max(map(len, MUTANTS))
+    print(f"{'mutant':<{w}} {'caught':<9} smallest failing case; first wrong value")
     for name in MUTANTS:
         found: list[PortFailed] = []
         code = fuzz(
@@ -163,20 +195,21 @@ def fuzz_mutants(args) -> int:
             found=found,
         )
         if code == 2:
-            print(f"{name:<32} internal error: scratch and the reference disagree", flush=True)
+            print(f"{name:<{w}} internal error: scratch and the reference disagree", flush=True)
             return 2
         if not found:
             how, where = "NO", "-"
             results.append(CaseResult(name, "fail", f"{name} passed {args.examples} cases"))
         else:
             failure = found[0]
-            how = "by error" if isinstance(failure, PortErred) else "by value"
-            first = failure.result.first_divergence
-            at = "" if first is None else f"; step {first[0]}, {first[1]}"
-            where = failure.drawn.summary() + (at or f"; {failure.result.message[:80]}")
+            if first_wrong_value(failure.result) is not None:
+                how = "by value"
+            else:
+                how = "by error" if isinstance(failure, PortErred) else "by shape"
+            where = f"{failure.drawn.summary()}; {describe_catch(failure.result)[:200]}"
             ok = how == "by value"
             results.append(CaseResult(name, "pass" if ok else "fail", f"{name}: caught {how}"))
-        print(f"{name:<32} {how:<9} {where}", flush=True)
+        print(f"{name:<{w}} {how:<9} {where}", flush=True)
     caught = sum(r.status == "pass" for r in results)
     print(f"caught by a wrong value: {caught}/{len(results)} (seed {args.seed})")
     if args.junit:
@@ -189,21 +222,32 @@ def cmd_mutants(args) -> int:
         return fuzz_mutants(args)
     cases = load_all(args.data)
     results = []
-    print(f"{'mutant':<32} {'caught by':<26} {'how':<42} bug")
+    w = max(map(len, MUTANTS))
+    print(
+        f"{'mutant':<{w}} {'caught by value in':<24} {'step':>4} {'tensor':<10} {'expected':>10} "
+        f"{'got':>10} {'abs err':>8} {'rel err':>8} {'cells':>6}"
+    )
     for name, mutant in MUTANTS.items():
         caught = catch_mutant(name, cases, args.subprocess, args.timeout)
-        if caught is None:
-            how, by = "NOT CAUGHT", "-"
+        g = None if caught is None else first_wrong_value(caught)
+        if g is not None:
+            cells = f"{g['bad']}/{g['cells']}"
+            print(
+                f"{name:<{w}} {caught.case_id:<24} {g['step']:>4} {g['tensor']:<10} "
+                f"{g['expected_at']:>10.4g} {g['actual_at']:>10.4g} {g['max_abs_err']:>8.2g} "
+                f"{g['max_rel_err']:>8.2g} {cells:>6}"
+            )
+            results.append(CaseResult(name, "pass", f"{name}: {describe_catch(caught)}"))
+        elif caught is None:
+            print(f"{name:<{w}} NOT CAUGHT: passes every case")
             results.append(CaseResult(name, "fail", f"{name} slipped through every case"))
         else:
-            first = caught.first_divergence
-            how = caught.status if first is None else f"step {first[0]}, {first[1]}"
-            how = how if caught.status == "fail" else caught.message.split(": ", 1)[1][:40]
-            by = caught.case_id
-            results.append(CaseResult(name, "pass"))
-        print(f"{name:<32} {by:<26} {how:<42} {mutant.bug}")
+            why = f"NOT BY VALUE: only {caught.message[:120]}"
+            print(f"{name:<{w}} {why}")
+            results.append(CaseResult(name, "fail", f"{name}: {why}"))
+        print(f"{'':<{w}}   {mutant.bug}")
     caught = sum(r.status == "pass" for r in results)
-    print(f"detection rate: {caught}/{len(results)} = {100 * caught / len(results):.0f}%")
+    print(f"caught by a wrong value: {caught}/{len(results)} = {100 * caught / len(results):.0f}%")
     if args.junit:
         write_junit(args.junit, "mutant catalogue", results)
     return 0 if caught == len(results) else 1

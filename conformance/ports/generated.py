@@ -9,7 +9,9 @@ What is drawn (`STRATA`, each its own share of the cases), as data/README.md all
   (cross-entropy with a softmax output and one-hot targets); objective `cost` or `output`;
   `maximize`; `freeze_biases`; with and without biases; lr a power of 2 (`LEARNING_RATES`);
   steps 1-5; batch 1-16; every tensor
-  recorded at every step. The hidden layers are a list, which Hypothesis shrinks by deleting
+  recorded at every step, except in a case of 3 steps or more (`record_for`): there the steps
+  between the first and the last record the cost and the output only (a port's fast path, if
+  it has one, runs them). The hidden layers are a list, which Hypothesis shrinks by deleting
   layers; a choice among a few values (a loss, an activation, the batch size) is drawn about
   uniformly (`_pick`), since Hypothesis's own draws of a small integer favour some values.
 - perceptron cases: 1-4 inputs, 1-8 samples, eta (1, 1/2 or 1/4), max_epochs 1-12, w0 and b0,
@@ -164,6 +166,24 @@ class Drawn:
         )
 
 
+LIGHT_FROM = 3
+"""A generated case of this many steps or more records every tensor at its first and its last
+step only (`record_for`)."""
+
+
+def record_for(steps: int, depth: int) -> dict[str, list]:
+    """The `record` of a generated network case of `steps` steps and `depth` layers (data/
+    README.md): every tensor at every step; but from `LIGHT_FROM` steps on, every tensor at
+    the first and the last step and only the cost and the output A(L) at the steps between,
+    as T4's 1000-step case records them. A port may take a fast path of its own for such
+    light steps (scratch does: `Network.train` without record, `scratch.fast`); this is how
+    the fuzz reaches it. Decided by the number of steps alone: no draw of its own, and a
+    reduction (`conformance.ports.reduce`) keeps the rule."""
+    if steps < LIGHT_FROM:
+        return {"every_step": [], "full_steps": list(range(steps))}
+    return {"every_step": ["cost", f"A{depth}"], "full_steps": [0, steps - 1]}
+
+
 def _pick(draw: st.DrawFn, choices: tuple) -> Any:
     """One of `choices`, about equally often each (Hypothesis's own choice of a few values
     favours some, and here a loss or activation that is never drawn is never tested); it
@@ -277,7 +297,7 @@ def network_cases(
             "bias": with_bias,
         },
         "training": training,
-        "record": {"every_step": [], "full_steps": list(range(steps))},
+        "record": record_for(steps, depth),
     }
     return Drawn(meta, Params(W, b), {"X": X, "Y": Y})
 

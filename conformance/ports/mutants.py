@@ -4,9 +4,13 @@ Each mutant is the scratch port with one idea changed, patched in for as long as
 runs (and undone after). The bug is planted wherever scratch computes that idea: in the plain
 path (`scratch.network`, `scratch.dense`, `scratch.activations`, `scratch.losses`) and in its
 buffered twin `scratch.fast`, which the golden runner uses for the steps it records lightly.
-The suite must reject every one of them: `pytest conformance` asserts it, and
-`python -m conformance.ports mutants` prints the catalogue with the case that catches each and
-the detection rate. As a port command: `python -m conformance.ports.mutants NAME`.
+A few live in the fast path alone (`fast-ignores-maximize`, `fast-ignores-freeze-biases`): the
+golden runner and the fuzz reach it through the steps they record lightly (cost and output only).
+
+The suite must reject every one of them by a wrong value (a crash, a hang or bad output does not
+count): `pytest conformance` asserts it, and `python -m conformance.ports mutants` prints the
+catalogue with the case, step and tensor that catch each, the size of the error, and the
+detection rate. As a port command: `python -m conformance.ports.mutants NAME`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from unittest import mock
 
 import numpy as np
@@ -24,6 +29,7 @@ import scratch.fast as fast
 import scratch.losses as losses
 import scratch.network as network
 import scratch.perceptron as perceptron
+import scratch.trace as trace
 from conformance.golden import runner as golden_runner
 from conformance.ports import scratch_port
 from conformance.ports.protocol import serve
@@ -86,6 +92,20 @@ def _mse(fn=None, grad=None) -> Callable[[], contextlib.AbstractContextManager]:
 
 def _attr(target: str, new: object) -> Callable[[], contextlib.AbstractContextManager]:
     return lambda: mock.patch(target, new)
+
+
+def _divisor(
+    target: str, wrong: Callable[[str, int, int, int], int]
+) -> Callable[[], contextlib.AbstractContextManager]:
+    """`scratch.losses.divisor` for the loss `target` replaced by `wrong(reduction, n, k,
+    right)`: the cost and every gradient of that loss (dC/dA, and cross-entropy's fused
+    dC/dZ), in both paths, divide by it. The arguments are still checked as before."""
+
+    def divisor(reduction, A, Y, *, loss: str = "mse", names: str = "AY") -> int:
+        right = _ORIGINAL_DIVISOR(reduction, A, Y, loss=loss, names=names)
+        return wrong(reduction, *A.shape, right) if loss == target else right
+
+    return _attr("scratch.losses.divisor", divisor)
 
 
 def _dense_backward(bug: Callable) -> Callable[[], contextlib.AbstractContextManager]:
@@ -178,6 +198,96 @@ def _fast_step_output_mean(self, params, X, Y, lr, *, objective="cost", **kw):
     return _ORIGINAL_FAST_STEP(self, params, X, Y, lr, objective=objective, **kw)
 
 
+def _fast_step_into(
+    **fixed: bool,
+) -> Callable[[], contextlib.AbstractContextManager]:
+    """The fast path's update (`scratch.fast._step_into`) with the flags in `fixed` (maximize,
+    freeze_biases) forced to the given values, whatever the caller asked for."""
+
+    def step_into(params, dW, db, lr, maximize, freeze_biases):
+        flags = {"maximize": maximize, "freeze_biases": freeze_biases, **fixed}
+        return _ORIGINAL_STEP_INTO(params, dW, db, lr, flags["maximize"], flags["freeze_biases"])
+
+    return _attr("scratch.fast._step_into", step_into)
+
+
+_SIGNED_LR: list[float] = []
+"""The step of each training call under way (innermost last): lr, or -lr with `maximize`, the
+factor of dW in W <- W - factor dW. Read by `_dense_backward_updated_W`."""
+
+
+def _remembering_lr(original: Callable) -> Callable:
+    """`original` (`Network.train` or `train_step`) that keeps its signed lr in `_SIGNED_LR`
+    while it runs."""
+
+    def train(self, X, Y, lr, *args, **kw):
+        _SIGNED_LR.append(-lr if kw.get("maximize") else lr)
+        try:
+            return original(self, X, Y, lr, *args, **kw)
+        finally:
+            _SIGNED_LR.pop()
+
+    return train
+
+
+def _dense_backward_updated_W(dZ, A_prev, W, has_bias):
+    dW, db, dA_prev = _ORIGINAL_DENSE_BACKWARD(dZ, A_prev, W, has_bias)
+    if _SIGNED_LR:  # W(l) updated first, then the error passed back through the new W(l)
+        dA_prev = dZ @ (W - _SIGNED_LR[-1] * dW)
+    return dW, db, dA_prev
+
+
+def _softmax_backward_batch_sum(dA, Z, A):
+    inner = (dA * A).sum()  # <dA, a> over the whole batch, not row by row (axis 1)
+    return (dA - inner) * A
+
+
+def _softmax_backward_into_batch_sum(act, dA, Z, A):
+    inner = (dA * A).sum()  # the same bug, written over dA as the fast path does
+    dA -= inner
+    dA *= A
+    return dA
+
+
+def _dense_forward_first_row(A_prev, W, b):
+    Z = A_prev @ W.T
+    if b is not None:
+        Z[0] += b  # the first sample only, not every row
+    return Z
+
+
+def _dense_forward_into_first_row(A_prev, W, b, out):
+    Z = np.matmul(A_prev, W.T, out=out)
+    if b is not None:
+        Z[0] += b
+    return Z
+
+
+def _sigmoid_negative_branch(Z):
+    e = np.exp(-np.abs(Z))
+    # z < 0 takes the z >= 0 branch's formula: sigma(|z|) = 1 - sigma(z), not e / (1 + e)
+    return np.where(Z >= 0, 1 / (1 + e), 1 / (1 + e))
+
+
+def _named_in_layout_dW_reshaped(layout, W, b, **names):
+    out = _ORIGINAL_NAMED_IN_LAYOUT(layout, W, b, **names)
+    if layout == "t3" and names.get("w_name") == "dW":
+        for l, dW in enumerate(W, start=1):
+            out[f"dW{l}"] = dW.reshape(dW.shape[::-1]).copy()  # not dW.T: the right shape only
+    return out
+
+
+def _step_twice(self, lr, grads, **kw):
+    _ORIGINAL_STEP(self, lr, grads, **kw)
+    return _ORIGINAL_STEP(self, lr, grads, **kw)  # again, from the parameters just made
+
+
+def _step_into_twice(params, dW, db, lr, maximize, freeze_biases):
+    again = [g.copy() for g in dW], [None if g is None else g.copy() for g in db]
+    W, b = _ORIGINAL_STEP_INTO(params, dW, db, lr, maximize, freeze_biases)
+    return _ORIGINAL_STEP_INTO(SimpleNamespace(W=W, b=b), *again, lr, maximize, freeze_biases)
+
+
 def _epochs(fitted: perceptron.Perceptron, keep: int) -> perceptron.Perceptron:
     """`fitted` cut to its first `keep` epochs (`updates_`, `errors_` and what follows)."""
     fitted.updates_ = fitted.updates_[fitted.updates_[:, 0] < keep]
@@ -212,23 +322,10 @@ def _t2_erratum_grad(A, Y, reduction):
     return losses.mse_grad(A, Y, reduction)
 
 
-def _ce_without_divisor():
-    stack = contextlib.ExitStack()
-    for module in (network, fast):
-        stack.enter_context(
-            mock.patch.object(
-                module,
-                "softmax_cross_entropy",
-                lambda Z, Y, r: float(-(Y * losses.log_softmax(Z)).sum()),
-            )
-        )
-        stack.enter_context(
-            mock.patch.object(module, "softmax_cross_entropy_grad", lambda P, Y, r: P - Y)
-        )
-    return stack
-
-
 _ORIGINAL_DENSE_BACKWARD = network.dense_backward
+_ORIGINAL_DIVISOR = losses.divisor
+_ORIGINAL_NAMED_IN_LAYOUT = trace.named_in_layout
+_ORIGINAL_TRAIN_STEP = network.Network.train_step
 _ORIGINAL_STEP = network.Network.step
 _ORIGINAL_STEP_INTO = fast._step_into
 _ORIGINAL_TRAIN = network.Network.train
@@ -286,8 +383,8 @@ MUTANTS: dict[str, Mutant] = {
         ),
         Mutant(
             "ce-missing-1-over-n",
-            "cross-entropy and its gradient without the 1/n",
-            _ce_without_divisor,
+            "cross-entropy and its gradients without the 1/n",
+            _divisor("cross_entropy", lambda r, n, k, right: 1),
         ),
         Mutant(
             "mse-1-over-n",
@@ -342,6 +439,76 @@ MUTANTS: dict[str, Mutant] = {
             "perceptron-runs-past",
             "the perceptron runs one epoch past the error-free one",
             _attr("scratch.perceptron.Perceptron.fit", _fit_one_epoch_past),
+        ),
+        Mutant(
+            "fast-ignores-maximize",
+            "the fast path (unrecorded train, train_step) descends when maximize asks to ascend",
+            _fast_step_into(maximize=False),
+        ),
+        Mutant(
+            "fast-ignores-freeze-biases",
+            "the fast path (unrecorded train, train_step) moves the biases freeze_biases keeps",
+            _fast_step_into(freeze_biases=False),
+        ),
+        Mutant(
+            "backprop-through-updated-W",
+            "each layer's W is updated before the error is passed back through it: "
+            "dA(l-1) = dZ(l) W(l)_new",
+            _all(
+                _attr("scratch.network.Network.train", _remembering_lr(_ORIGINAL_TRAIN)),
+                _attr("scratch.network.Network.train_step", _remembering_lr(_ORIGINAL_TRAIN_STEP)),
+                _dense_backward(_dense_backward_updated_W),
+            ),
+        ),
+        Mutant(
+            "softmax-backward-batch-sum",
+            "softmax's backward product <dA, a> summed over the whole batch instead of each row "
+            "(right only for n = 1)",
+            _all(
+                _attr("scratch.activations.softmax_backward", _softmax_backward_batch_sum),
+                lambda: mock.patch.dict(
+                    fast._BACKWARD_INTO, {"softmax": _softmax_backward_into_batch_sum}
+                ),
+            ),
+        ),
+        Mutant(
+            "mse-divisor-max-n-k",
+            "MSE and its gradient divided by max(n, k), the longer side of A, whatever the "
+            "reduction",
+            _divisor("mse", lambda r, n, k, right: max(n, k)),
+        ),
+        Mutant(
+            "bias-first-row-only",
+            "the forward pass adds b to the first sample's Z only, not to every row",
+            _all(
+                _attr("scratch.network.dense_forward", _dense_forward_first_row),
+                _attr("scratch.fast._dense_forward_into", _dense_forward_into_first_row),
+            ),
+        ),
+        Mutant(
+            "sigmoid-negative-branch",
+            "the stable sigmoid's z < 0 branch uses the z >= 0 formula 1/(1 + e^-|z|): "
+            "sigma(|z|) = 1 - sigma(z)",
+            _activation("sigmoid", fn=_sigmoid_negative_branch),
+        ),
+        Mutant(
+            "ce-sum-divided-by-n",
+            "cross-entropy and its gradients divided by n under reduction sum",
+            _divisor("cross_entropy", lambda r, n, k, right: n if r == "sum" else right),
+        ),
+        Mutant(
+            "t3-dW-reshaped",
+            "dW handed to T3's (n_in, n_out) layout by reshaping the internal (n_out, n_in) "
+            "array instead of transposing it: the right shape, transposed values",
+            _attr("scratch.trace.named_in_layout", _named_in_layout_dW_reshaped),
+        ),
+        Mutant(
+            "step-applied-twice",
+            "each step's update is applied twice: W - lr dW - lr dW",
+            _all(
+                _attr("scratch.network.Network.step", _step_twice),
+                _attr("scratch.fast._step_into", _step_into_twice),
+            ),
         ),
     ]
 }

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from conformance.ports.generated import Drawn
+from conformance.ports.generated import Drawn, record_for
 from scratch import Params
 
 REDUCE_BUDGET = 400
@@ -59,7 +59,7 @@ def _with(drawn: Drawn, W: list, b: list | None, data: dict, **changes: Any) -> 
             meta[section].pop(name, None)
         else:
             meta[section][name] = value
-    meta["record"] = {"every_step": [], "full_steps": list(range(meta["training"]["steps"]))}
+    meta["record"] = record_for(meta["training"]["steps"], len(meta["network"]["activations"]))
     return Drawn(meta, Params(W, b), data)
 
 

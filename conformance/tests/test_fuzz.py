@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import Phase, find, settings
 
 import conformance.ports.fuzz as fuzz_module
 import conformance.ports.generated as generated
@@ -209,3 +210,38 @@ def test_a_case_whose_rounding_the_dynamics_amplify_is_thrown_away(tmp_path):
     drawn = generated.Drawn(meta, params, data)
     with pytest.raises(generated.IllConditioned, match="ill-conditioned"):
         generated.materialize(drawn, tmp_path / "fuzz-00952")
+
+
+def test_generated_cases_of_3_steps_or_more_reach_a_fast_path(tmp_path):
+    # Their middle steps record the cost and the output only (`record_for`), so that a port may
+    # run them through a fast path of its own: scratch's, with maximize ignored there, fails.
+    drawn = find(
+        generated.network_cases(),
+        lambda d: d.meta["training"]["steps"] >= 3,
+        settings=settings(phases=[Phase.generate], database=None),
+    )
+    depth, steps = len(drawn.meta["network"]["activations"]), drawn.meta["training"]["steps"]
+    assert drawn.meta["record"] == generated.record_for(steps, depth)
+    assert drawn.meta["record"] == {
+        "every_step": ["cost", f"A{depth}"],
+        "full_steps": [0, steps - 1],
+    }
+    assert generated.record_for(2, depth)["full_steps"] == [0, 1]  # fewer steps: all of them
+    meta = {
+        "kind": "network",
+        "layout": "t1",
+        "network": {
+            "sizes": [1, 1], "activations": ["identity"], "loss": "mse",
+            "reduction": "sample_mean", "bias": False,
+        },
+        "training": {"lr": 0.125, "steps": 3, "objective": "cost", "maximize": True},
+        "record": generated.record_for(3, 1),
+    }  # fmt: skip
+    data = {"X": np.array([[1.0]]), "Y": np.array([[0.0]])}
+    case = generated.materialize(
+        generated.Drawn(meta, generated.Params([np.array([[1.0]])], None), data), tmp_path / "c"
+    )
+    right = grade(case, run_solver(scratch_port.solve, case), strict=True)
+    wrong = grade(case, mutant_port("fast-ignores-maximize")(case), strict=True)
+    assert right.status == "pass", right.message
+    assert wrong.status == "fail" and wrong.first_divergence == (2, "Z1"), wrong.message

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.ports import scratch_port
+from conformance.ports.__main__ import mutant_answer
 from conformance.ports.grading import CaseResult, grade
-from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import case_detail
-from conformance.ports.runner import run_solver
 from conformance.tests.inputs import golden_cases
 
 CASES = {case.id: case for case in golden_cases()}
@@ -24,10 +22,9 @@ CONVERGING = ["T4-perceptron-and", "T4-perceptron-2d"]
 
 
 def graded(mutant: str, case_id: str) -> CaseResult:
-    """The mutant as a port, on one case, graded leniently (the default of `check`)."""
-    case = CASES[case_id]
-    with MUTANTS[mutant].applied():
-        return grade(case, run_solver(scratch_port.solve, case))
+    """The mutant as a port, on one case, graded leniently (the default of `check`); NumPy's
+    floating-point errors warn there, as in a port's own process (the suite makes them raise)."""
+    return grade(CASES[case_id], mutant_answer(mutant)(CASES[case_id]))
 
 
 def failing(result: CaseResult) -> list[tuple[int, str]]:
@@ -45,6 +42,17 @@ def failing(result: CaseResult) -> list[tuple[int, str]]:
         # dA2 = 1/3 instead of 1 for each of the 3 samples and 2 outputs: the backward pass
         # starts there, so it is the first divergence in computation order
         ("output-objective-mean", "S-output-objective-batch", (0, "dA2"), (0, "dA1")),
+        # logits of 709.5: exp is finite, the sum of two is not; an unshifted softmax gives
+        # probabilities 0, a wrong value (S-softmax-large-logits makes it crash instead)
+        ("softmax-no-max-shift", "S-softmax-exp-overflow", (0, "A1"), (0, "dZ1")),
+        # <dA1, a> summed over the 3 samples: the hidden softmax's dZ1 is the first wrong value
+        ("softmax-backward-batch-sum", "S-softmax-hidden-ce-sum", (0, "dZ1"), (0, "dW1")),
+        # reduction sum divided by n = 3: the cost, then the output's gradients
+        ("ce-sum-divided-by-n", "S-softmax-hidden-ce-sum", (0, "cost"), (0, "dZ2")),
+        # the fast path runs steps 1 and 2 (recorded lightly); step 0 and the cost and output
+        # of step 1 are right, the output of step 2 is the first wrong value
+        ("fast-ignores-maximize", "S-fast-path-flags", (2, "A2"), (3, "W1_after")),
+        ("fast-ignores-freeze-biases", "S-fast-path-flags", (2, "A2"), (3, "b1_after")),
     ],
     ids=lambda x: x if isinstance(x, str) else None,
 )
@@ -52,6 +60,17 @@ def test_a_suite_case_catches_its_mutant_by_a_value(mutant, case_id, first, amon
     result = graded(mutant, case_id)
     assert result.status == "fail" and result.first_divergence == first, case_detail(result)
     assert among in failing(result), case_detail(result)
+
+
+def test_the_fast_path_case_takes_the_fast_path_for_its_light_steps():
+    # Steps 1 and 2 record the cost and the output only: the golden runner runs them through
+    # Network.train without record (scratch.fast), the others with record.
+    case = CASES["S-fast-path-flags"]
+    assert case.meta["record"] == {"every_step": ["cost", "A2"], "full_steps": [0, 3]}
+    assert case.meta["training"]["maximize"] and case.meta["training"]["freeze_biases"]
+    for mutant in ("fast-ignores-maximize", "fast-ignores-freeze-biases"):
+        wrong = {step for step, _ in failing(graded(mutant, case.id))}
+        assert min(wrong) == 2, mutant  # step 1's update is the first one the fast path makes
 
 
 @pytest.mark.parametrize("case_id", PERCEPTRONS)

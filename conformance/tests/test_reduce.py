@@ -14,6 +14,7 @@ from conformance.ports.generated import (
     Diverged,
     Drawn,
     materialize,
+    record_for,
     stratum_examples,
     write_inputs,
 )
@@ -64,6 +65,18 @@ def test_every_smaller_case_is_a_valid_case(tmp_path):
         tried
     )
     assert {"maximize False", "layout t1", "activation 2 identity", "W3[1, 2] = 0"} <= set(tried)
+
+
+def test_every_smaller_case_keeps_the_record_of_a_generated_case():
+    # A case of 3 steps records its middle step lightly (a port's fast path runs it); its
+    # smaller cases keep that rule, so that a bug of the fast path still shows in them.
+    deep = deep_case()
+    meta = {**deep.meta, "training": {**deep.meta["training"], "steps": 3}}
+    meta["record"] = record_for(3, 3)
+    for what, smaller in reductions(Drawn(meta, deep.params, deep.data)):
+        steps = smaller.meta["training"]["steps"]
+        depth = len(smaller.meta["network"]["activations"])
+        assert smaller.meta["record"] == record_for(steps, depth), what
 
 
 def test_the_reduction_reaches_the_smallest_case_that_still_fails():
