@@ -210,7 +210,7 @@ def network_cases(
     square: tuple[bool, ...] = (False, True),
     layouts: tuple[str, ...] = ("t1", "t2", "t3"),
     activations: tuple[str, ...] = HIDDEN,
-    bias: tuple[bool, ...] = (False, True),
+    bias: tuple[bool, ...] = (True, False),
     maximize: tuple[bool, ...] = (False, True),
     freeze_biases: tuple[bool, ...] = (False, True),
 ) -> Drawn:
@@ -218,7 +218,8 @@ def network_cases(
     the fuzz, `STRATA`, or what a port declares it supports): the (loss, reduction) pairs, the
     objectives, whether every W is square, the layouts, the activations (cross-entropy draws
     softmax as its output whatever they are), with or without biases, `maximize`, biases
-    frozen."""
+    frozen. The first of each choice is what Hypothesis's first, simplest draws pick: biases
+    come first for that reason (with no bias first, 4 network cases in 5 had none)."""
     loss, reduction = _pick(draw, costs)
     sizes = [draw(st.integers(1, 8))]
     all_square = _pick(draw, square)  # every W square: a transposed W keeps its shape
