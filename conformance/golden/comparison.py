@@ -16,14 +16,19 @@ KEYS = ["step", "tensor", "row", "col"]
 
 
 def compare_frames(
-    actual: pd.DataFrame, expected: pd.DataFrame, tol: Tolerance = FLOAT64
+    actual: pd.DataFrame,
+    expected: pd.DataFrame,
+    tol: Tolerance = FLOAT64,
+    extra: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per (step, tensor) of `expected`, in the order they first appear there: max abs
     and rel error, the (row, col) of the largest abs error (its first cell), cells missing, ok.
 
     Cells missing from `actual` count as failures (error inf); extra cells in `actual` are
     ignored (a port may record more than a case asks for). Each cell of `expected` is looked up
-    in `actual` by its (step, tensor, row, col); then every group is reduced at once.
+    in `actual` by its (step, tensor, row, col); then every group is reduced at once. `extra`,
+    one value per row of `expected`, is an allowed error added to the tolerance's, cell by cell
+    (a float32 port's bound, `conformance.roundoff`; +inf: any finite value passes).
     """
     columns = ["step", "tensor", "max_abs_err", "at", "max_rel_err", "missing", "ok"]
     if expected.empty:
@@ -47,7 +52,10 @@ def compare_frames(
     starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
     per_group = lambda ufunc, x: ufunc.reduceat(x[order], starts)  # noqa: E731
     largest = per_group(np.maximum, np.abs(e))[group]
-    ok = diff <= tol.allowed(e, largest)
+    allowed = tol.allowed(e, largest)
+    if extra is not None:
+        allowed = allowed + np.asarray(extra, dtype=np.float64)
+    ok = diff <= allowed
     max_abs = per_group(np.maximum, diff)
     position = np.arange(len(e))
     worst = per_group(np.minimum, np.where(diff == max_abs[group], position, len(e)))

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
-from conformance.ports.grading import CaseResult, grade
+from conformance.ports.grading import DTYPES, CaseResult, check_dtype, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail, summary_table, write_junit
 from conformance.ports.runner import (
@@ -75,9 +75,21 @@ mib_option = _option(check_max_output, number=True)
 junit_option = _option(check_junit, number=False)
 
 
+def add_dtype_argument(parser: argparse.ArgumentParser) -> None:
+    """--dtype float64|float32: the arithmetic the port computes in (PORTS.md, "Float32
+    ports")."""
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="float64",
+        help="the port computes in float32: grade each value within its float32 bound "
+        "(conformance/tolerances.py) as well (float64)",
+    )
+
+
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `check`: --port (required), --case, --strict, --timeout, --max-output,
-    --junit; each checked as it is parsed."""
+    --junit, --persistent, --dtype; each checked as it is parsed."""
     parser.add_argument(
         "--port", required=True, type=port_option, help='the port command, e.g. "python my_port.py"'
     )
@@ -103,6 +115,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="start the port once and send it every case, one request per line "
         "(MLP_PORT_MODE=persistent; see PORTS.md)",
     )
+    add_dtype_argument(parser)
 
 
 def select_cases(data: Path, ids: list[str] | None) -> list[Case]:
@@ -128,9 +141,10 @@ def run_port(
     out: TextIO,
     max_output: float = DEFAULT_MAX_OUTPUT,
     persistent: bool = False,
+    dtype: str = "float64",
 ) -> list[CaseResult]:
-    """Grade `port` on each case (one process per case, or one `PersistentPort` for all);
-    print each failing case's detail as it comes."""
+    """Grade `port` (computing in `dtype`) on each case (one process per case, or one
+    `PersistentPort` for all); print each failing case's detail as it comes."""
     results = []
     with contextlib.ExitStack() as stack:
         if persistent:
@@ -139,7 +153,7 @@ def run_port(
         else:
             answer = functools.partial(run_command, port, timeout=timeout, max_output=max_output)
         for case in cases:
-            result = grade(case, answer(case), strict)
+            result = grade(case, answer(case), strict, dtype=dtype)
             results.append(result)
             if result.status in ("fail", "error"):
                 print(case_detail(result), file=out, flush=True)
@@ -162,17 +176,20 @@ def check(
     junit: Path | None = None,
     out: TextIO | None = None,
     persistent: bool = False,
+    dtype: str = "float64",
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
     `timeout` (seconds) and `max_output` (MiB of stdout) bound each case; `persistent` runs
-    one port process for every case (PORTS.md, persistent mode). Every argument is
+    one port process for every case (PORTS.md, persistent mode); `dtype` "float32" grades a
+    port that computes in float32 within each value's float32 bound. Every argument is
     checked first: `PortArgumentError` (a `ValueError`) names a bad one before any port runs.
     Returns the exit status: 0 when every supported case passes; 1 on any failure or error, or
     when the port supports none of the cases (unsupported cases alone are skipped).
     """
     check_port(port)
     timeout, max_output = check_timeout(timeout), check_max_output(max_output)
+    dtype = check_dtype(dtype)
     junit = None if junit is None else check_junit(junit)
     if not isinstance(cases, list | tuple) or not cases:
         raise PortArgumentError(f"cases must be a non-empty list of golden cases, got {cases!r}")
@@ -186,7 +203,7 @@ def check(
                     "report elsewhere"
                 )
     out = sys.stdout if out is None else out
-    results = run_port(port, list(cases), strict, timeout, out, max_output, bool(persistent))
+    results = run_port(port, list(cases), strict, timeout, out, max_output, bool(persistent), dtype)
     print(summary_table(results), file=out)
     if junit:
         write_junit(junit, port, results)
@@ -207,4 +224,5 @@ def check_with_arguments(args: argparse.Namespace, cases: list[Case]) -> int:
         max_output=args.max_output,
         junit=args.junit,
         persistent=args.persistent,
+        dtype=args.dtype,
     )

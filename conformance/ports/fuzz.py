@@ -45,7 +45,7 @@ from conformance.ports.generated import (
     materialize,
     stratum_examples,
 )
-from conformance.ports.grading import CaseResult, grade
+from conformance.ports.grading import CaseResult, check_dtype, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.reduce import reduce_failure
 from conformance.ports.report import case_detail
@@ -171,6 +171,7 @@ def fuzz(
     out: TextIO | None = None,
     found: list[PortFailed] | None = None,
     database: Path | None = None,
+    dtype: str = "float64",
 ) -> int:
     """Grade `port` (a command, or for this suite's own tests a function answering a case) on
     `examples` generated cases drawn from `seed`; print the summary and, on a failure, the
@@ -178,8 +179,11 @@ def fuzz(
     supported case passes and at least one is supported, 1 otherwise; 2 when generating the
     cases failed (our bug, reported as such). The smallest failure, if any, is appended to
     `found`. `database`: a folder where Hypothesis keeps the failing examples it found and
-    tries them first next time (off unless given: then only `seed` decides the cases)."""
+    tries them first next time (off unless given: then only `seed` decides the cases).
+    `dtype` "float32": the port computes in float32 and each value is graded within its float32
+    bound as well (`grading.grade`)."""
     out = sys.stdout if out is None else out
+    check_dtype(dtype)
     if not isinstance(examples, int) or isinstance(examples, bool) or examples < 1:
         raise PortArgumentError(f"examples must be an integer >= 1, got {examples!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -207,7 +211,7 @@ def fuzz(
             tally.sent += 1
             try:
                 outcome = answer(case)
-                return case, outcome, grade(case, outcome, strict=True, tol=GENERATED)
+                return case, outcome, grade(case, outcome, True, GENERATED, dtype)
             finally:
                 remove_tree(folder)
 
@@ -277,7 +281,8 @@ def fuzz(
 
             return check
 
-        print(f"fuzz: {examples} generated cases, seed {seed}", file=out, flush=True)
+        arithmetic = "" if dtype == "float64" else f", graded as a {dtype} port"
+        print(f"fuzz: {examples} generated cases, seed {seed}{arithmetic}", file=out, flush=True)
         failure: PortFailed | None = None
         flaky = False
         data_before = fingerprint(DATA) if DATA.is_dir() else {}
@@ -329,7 +334,8 @@ def fuzz(
             where = save_case(failure.case, Path(save))
             print(
                 f"saved as {where}; replay it with: python -m conformance.ports check "
-                f"--port '<the port>' --data {save} --strict",
+                f"--port '<the port>' --data {save} --strict"
+                + ("" if dtype == "float64" else f" --dtype {dtype}"),
                 file=out,
             )
         print(f"FAILED after {tally.failed_at} of {examples} cases (seed {seed})", file=out)

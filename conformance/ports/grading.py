@@ -19,7 +19,8 @@ import pandas as pd
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.comparison import KEYS, compare_frames
 from conformance.golden.tensors import CaseFormatError, read_table
-from conformance.ports.runner import HEADER, Outcome, clip
+from conformance.ports.runner import HEADER, Outcome, PortArgumentError, clip
+from conformance.roundoff import float32_bound
 from conformance.tolerances import FLOAT64, GENERATED, Tolerance
 
 
@@ -98,11 +99,28 @@ def tolerance_for(case: Case) -> Tolerance:
     return GENERATED if source.get("section") == GENERATED_SECTION else FLOAT64
 
 
+DTYPES = ("float64", "float32")
+"""The arithmetic a port may declare (`--dtype`): float64, or float32 (PORTS.md)."""
+
+
+def check_dtype(dtype: object) -> str:
+    """`dtype` if it is one of `DTYPES`, else `PortArgumentError` naming it."""
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise PortArgumentError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return dtype
+
+
 def grade(
-    case: Case, outcome: Outcome, strict: bool = False, tol: Tolerance | None = None
+    case: Case,
+    outcome: Outcome,
+    strict: bool = False,
+    tol: Tolerance | None = None,
+    dtype: str = "float64",
 ) -> CaseResult:
     """Grade one case's outcome against the case's expected values, within `tol` (by default
-    `tolerance_for(case)`)."""
+    `tolerance_for(case)`); for a port computing in float32 (`dtype` "float32"), within `tol`
+    plus each value's float32 bound (`conformance.roundoff.float32_bound`)."""
+    check_dtype(dtype)
     tol = tolerance_for(case) if tol is None else tol
     if outcome.status == "unsupported":
         return CaseResult(case.id, "unsupported", outcome.message)
@@ -116,7 +134,10 @@ def grade(
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(repr(err))}")
     expected = case.expected
     emitted = set(zip(frame["step"], frame["tensor"], strict=True))
-    groups = compare_frames(frame, expected, tol)
+    extra = None
+    if dtype == "float32":
+        extra = float32_bound(case)
+    groups = compare_frames(frame, expected, tol, extra)
     expected_groups = set(zip(expected["step"], expected["tensor"], strict=True))
     cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
     extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]

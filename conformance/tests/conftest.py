@@ -68,6 +68,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --port: start each port once and send it every case (PORTS.md)",
     )
     group.addoption(
+        "--port-dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="with --port: the port computes in float32; grade each value within its float32 "
+        "bound as well (PORTS.md, 'Float32 ports')",
+    )
+    group.addoption(
         "--port-max-output",
         type=mib_option,
         default=DEFAULT_MAX_OUTPUT,

@@ -52,7 +52,8 @@ def port_results(request) -> Iterator[Callable[[str, Case], CaseResult]]:
                 outcome = sessions[port].run(case)
             else:
                 outcome = run_command(port, case, timeout, max_output)
-            cache[port, case.id] = grade(case, outcome, config.getoption("--port-strict"))
+            strict, dtype = config.getoption("--port-strict"), config.getoption("--port-dtype")
+            cache[port, case.id] = grade(case, outcome, strict, dtype=dtype)
         return cache[port, case.id]
 
     yield result
@@ -93,6 +94,7 @@ def test_port_on_generated_cases(port_command, request, capsys):
         timeout=config.getoption("--port-timeout"),
         max_output=config.getoption("--port-max-output"),
         persistent=config.getoption("--port-persistent"),
+        dtype=config.getoption("--port-dtype"),
     )
     out = capsys.readouterr().out
     assert code == 0, out
