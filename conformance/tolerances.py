@@ -89,3 +89,16 @@ def half_unit(printed: str) -> Decimal:
 
 
 BY_DTYPE = {np.dtype(np.float64): FLOAT64, np.dtype(np.float32): FLOAT32}
+
+# -- float32 ports: the constants of rules F1 to F8 (computed by `conformance.roundoff`) -------
+FLOAT32_U = 2.0**-24
+"""float32's unit roundoff u: a rounded result is within u of the exact one, relatively."""
+FLOAT32_TINY = 2.0**-126
+"""float32's smallest normal number: below it a port may flush to 0."""
+FLOAT64_TINY = float(np.finfo(np.float64).tiny)
+"""float64's smallest normal number, where the golden cross-entropy gradient clips P."""
+ELEMENTARY_ULPS = {"exp": 32, "log": 32, "tanh": 16}
+"""The error an elementary function may make, in units in the last place of its float32 result
+(F3): WebNN's conformance budgets for exp and tanh; log is given exp's."""
+INIT_ROUNDINGS = 3
+"""An init case's values in float32: the float64 draw, the scale and their product rounded."""

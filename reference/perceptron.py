@@ -1,7 +1,7 @@
 """T4's perceptron learning rule in torch operations, as an independent twin of
 `scratch.perceptron`: for each sample in order, prediction = 1 if w . x + b >= 0 else 0, then
 w <- w + eta (y - prediction) x and b <- b + eta (y - prediction). No autograd: the rule is not
-a gradient method.
+a gradient method. It computes in X's dtype (float64, or float32 for a float32 run).
 """
 
 from __future__ import annotations
@@ -28,24 +28,21 @@ def perceptron_updates(
     w0, b0 = check_fit_arguments(X, y, w0, b0)
     eta = check_learning_rate(eta, "eta")
     max_epochs = check_count("max_epochs", max_epochs, minimum=1)
-    Xt = torch.tensor(X, dtype=torch.float64)
-    w = torch.tensor(w0, dtype=torch.float64)
-    b = torch.tensor(b0, dtype=torch.float64)
+    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
+    Xt = torch.tensor(X, dtype=dtype)
+    w = torch.tensor(w0, dtype=dtype)
+    b = torch.tensor(b0, dtype=dtype)
     rows = []
     for epoch in range(max_epochs):
         wrong = 0
         for i in range(Xt.shape[0]):
-            prediction = torch.heaviside(
-                torch.dot(Xt[i], w) + b, torch.tensor(1.0, dtype=torch.float64)
-            )
+            prediction = torch.heaviside(torch.dot(Xt[i], w) + b, torch.tensor(1.0, dtype=dtype))
             error = float(y[i]) - prediction
             w = w + eta * error * Xt[i]
             b = b + eta * error
             wrong += int(error.item() != 0)
             rows.append(
-                torch.cat(
-                    [torch.tensor([epoch, i, prediction, error], dtype=torch.float64), w, b[None]]
-                )
+                torch.cat([torch.tensor([epoch, i, prediction, error], dtype=dtype), w, b[None]])
             )
         if wrong == 0:
             break

@@ -88,7 +88,7 @@ class Perceptron:
             wrong = 0
             for i in range(n):
                 prediction = step(np.array([X[i] @ w + b]))[0]
-                error = y[i] - prediction
+                error = X.dtype.type(y[i] - prediction)  # (an int y would make it float64)
                 w = w + self.eta * error * X[i]
                 b = b + self.eta * error
                 wrong += int(error != 0)

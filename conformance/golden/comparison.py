@@ -16,7 +16,10 @@ KEYS = ["step", "tensor", "row", "col"]
 
 
 def compare_frames(
-    actual: pd.DataFrame, expected: pd.DataFrame, tol: Tolerance = FLOAT64
+    actual: pd.DataFrame,
+    expected: pd.DataFrame,
+    tol: Tolerance = FLOAT64,
+    extra: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per (step, tensor) of `expected`, in the order they first appear there: max abs
     and rel error, the (row, col) of the largest abs error (its first cell) and, there, the
@@ -28,6 +31,9 @@ def compare_frames(
     do NaN and Inf in `actual` (error inf); extra cells in `actual` are ignored (a port may
     record more than a case asks for). Each cell of `expected` is looked up in `actual` by its
     (step, tensor, row, col); then every group is reduced at once.
+    `extra`, one value per row of `expected`, is an allowed error added to the tolerance's,
+    cell by cell (a float32 port's bound, `conformance.roundoff`; +inf: any finite value
+    passes).
     """
     columns = [
         "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
@@ -57,6 +63,8 @@ def compare_frames(
     per_group = lambda ufunc, x: ufunc.reduceat(x[order], starts)  # noqa: E731
     largest = per_group(np.maximum, np.abs(e))[group]
     allowed = tol.allowed(e, largest)
+    if extra is not None:
+        allowed = allowed + np.asarray(extra, dtype=np.float64)
     ok = diff <= allowed
     max_abs = per_group(np.maximum, diff)
     position = np.arange(len(e))

@@ -3,7 +3,10 @@
 The trajectory is a frame of (step, tensor, row, col, value), exactly the columns of
 `expected.csv`: activations and deltas batch-first (n, k); parameters and gradients in the
 case's layout. Implementations: "scratch" and "reference"; for init cases the confirming
-implementation is "recipe", the tutorial's own instructions written out literally.
+implementation is "recipe", the tutorial's own instructions written out literally. Either
+implementation computes in float64 (the golden values) or, asked for `dtype` "float32", in
+float32 throughout: the inputs, parameters and learning rate rounded to float32 first, as a
+float32 port would read them (the honest float32 ports of `conformance.ports`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ IMPLEMENTATIONS = {
     "init": ("scratch", "recipe"),
 }
 COLUMNS = ["step", "tensor", "row", "col", "value"]
+DTYPES = ("float64", "float32")
+"""The arithmetic a trajectory can be computed in."""
 
 
 def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
@@ -41,19 +46,20 @@ def training_options(case: Case) -> dict:
     }
 
 
-def _network(case: Case, implementation: str) -> pd.DataFrame:
-    X, Y = case.data["X"], case.data["Y"]
+def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
+    X, Y = case.data["X"].astype(dtype), case.data["Y"].astype(dtype)
     t = case.meta["training"]
     options = training_options(case)
+    params = case.params.astype(np.dtype(dtype))
     if implementation == "scratch":
-        net = Network(case.spec, case.params)
+        net = Network(case.spec, params)
         train, predict = net.train, net.predict
     else:
         import torch  # only here: a scratch-only run (the scratch port) need not load torch
 
         from reference import TorchMLP
 
-        model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
+        model = TorchMLP(case.spec, params, dtype=getattr(torch, dtype), device="cpu")
         train = model.train
 
         def predict(Xq: np.ndarray) -> np.ndarray:
@@ -85,14 +91,14 @@ def _network(case: Case, implementation: str) -> pd.DataFrame:
             rows += arrays_to_rows({name: tensors[name] for name in every}, step + k)
         step += run
     if case.meta.get("query"):
-        rows += arrays_to_rows({"prediction": predict(case.data["Xq"])}, t["steps"])
+        rows += arrays_to_rows({"prediction": predict(case.data["Xq"].astype(dtype))}, t["steps"])
     return _rows_frame(rows)
 
 
-def _perceptron(case: Case, implementation: str) -> pd.DataFrame:
+def _perceptron(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     p = case.meta["perceptron"]
-    X, y = case.data["X"], case.data["y"][:, 0].astype(int)
-    w0 = np.array(p["w0"], dtype=np.float64)
+    X, y = case.data["X"].astype(dtype), case.data["y"][:, 0].astype(int)
+    w0 = np.array(p["w0"], dtype=dtype)
     if implementation == "scratch":
         updates = Perceptron(p["eta"], p["max_epochs"]).fit(X, y, w0, p["b0"]).updates_
     else:
@@ -124,18 +130,22 @@ def literal_t2_recipe(sizes: list[int], seed: int) -> Params:
     return Params([w.T for w in W], [x[0] for x in b])
 
 
-def _init(case: Case, implementation: str) -> pd.DataFrame:
+def _init(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     init = case.meta["init"]
     if implementation == "scratch":
         params = recipe_params(init["recipe"], init["sizes"], init["seed"])
     else:
         params = literal_t2_recipe(init["sizes"], init["seed"])
+    params = params.astype(np.dtype(dtype))  # the recipe's float64 draws, rounded once
     return _rows_frame(arrays_to_rows(named_in_layout(case.layout, params.W, params.b), 0))
 
 
-def trajectory(case: Case, implementation: str) -> pd.DataFrame:
-    """The case's trajectory computed by `implementation`, in the golden format."""
+def trajectory(case: Case, implementation: str, dtype: str = "float64") -> pd.DataFrame:
+    """The case's trajectory computed by `implementation` in `dtype` ("float64" or "float32"),
+    in the golden format (values as float64, each exactly the float32 value in float32)."""
     if implementation not in IMPLEMENTATIONS[case.kind]:
         raise ValueError(f"{case.id}: no implementation {implementation!r} for a {case.kind} case")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     run = {"network": _network, "perceptron": _perceptron, "init": _init}[case.kind]
-    return run(case, implementation)
+    return run(case, implementation, dtype)

@@ -2,10 +2,12 @@
 
     python -m conformance.ports check --port "<command>" [--case ID] [--strict] [--timeout S]
                                       [--max-output MIB] [--junit FILE] [--data DIR]
+                                      [--persistent] [--dtype float64|float32]
     python -m conformance.ports fuzz --port "<command>" [--examples N] [--seed S] [--timeout T]
                                      [--max-output MIB] [--persistent] [--save DIR]
-                                     [--database DIR]
-    python -m conformance.ports mutants [--subprocess] [--junit FILE]
+                                     [--database DIR] [--dtype float64|float32]
+                                     [--capabilities FILE]
+    python -m conformance.ports mutants [--subprocess] [--junit FILE] [--dtype float64|float32]
     python -m conformance.ports scoreboard A.json B.json ... [-o FILE]
 
 `check` prints a table per failing case and a summary, and exits 1 on any failure or error
@@ -37,6 +39,7 @@ from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
 from conformance.ports.checking import (
     add_check_arguments,
+    add_dtype_argument,
     capabilities_option,
     check_with_arguments,
     junit_option,
@@ -92,18 +95,23 @@ def describe_catch(result: CaseResult) -> str:
     )
 
 
-def catch_mutant(name: str, cases, subprocess: bool, timeout: float) -> CaseResult | None:
+def catch_mutant(
+    name: str, cases, subprocess: bool, timeout: float, dtype: str = "float64"
+) -> CaseResult | None:
     """The first case whose wrong value rejects the mutant (`first_wrong_value`); failing
     that, the first case it fails in any other way (a crash, a hang, bad output, a wrong
     shape: not a catch by value); None if it passes every case. Cases are tried smallest first
-    (fewest expected values), so a mutant is rejected cheaply."""
+    (fewest expected values), so a mutant is rejected cheaply. With `dtype` "float32" each
+    answer is graded as a float32 port's (within each value's float32 bound): does the looser
+    grade still catch the bug?"""
     other = None
     for case in sorted(cases, key=lambda c: 0 if c.expected is None else len(c.expected)):
         if subprocess:
             command = f"{sys.executable} -m conformance.ports.mutants {name}"
-            result = grade(case, run_command(command, case, timeout), strict=True)
+            outcome = run_command(command, case, timeout)
         else:
-            result = grade(case, mutant_answer(name)(case), strict=True)
+            outcome = mutant_answer(name)(case)
+        result = grade(case, outcome, strict=True, dtype=dtype)
         if first_wrong_value(result) is not None:
             return result
         if other is None and result.status in ("fail", "error"):
@@ -148,6 +156,7 @@ def cmd_fuzz(args) -> int:
             save=args.save,
             database=args.database,
             capabilities=args.capabilities,
+            dtype=args.dtype,
         )
     except PortArgumentError as err:
         print(f"python -m conformance.ports fuzz: error: {err}", file=sys.stderr)
@@ -186,6 +195,8 @@ def fuzz_mutants(args) -> int:
     w = max(map(len, MUTANTS))
     print(f"{'mutant':<{w}} {'caught':<9} smallest failing case; first wrong value")
     for name in MUTANTS:
+        if args.dtype == "float32" and name == "float32":
+            continue  # float32 arithmetic is what a float32 port is allowed
         found: list[PortFailed] = []
         code = fuzz(
             mutant_answer(name),
@@ -193,6 +204,7 @@ def fuzz_mutants(args) -> int:
             seed=args.seed,
             out=io.StringIO(),
             found=found,
+            dtype=args.dtype,
         )
         if code == 2:
             print(f"{name:<{w}} internal error: scratch and the reference disagree", flush=True)
@@ -228,7 +240,9 @@ def cmd_mutants(args) -> int:
         f"{'got':>10} {'abs err':>8} {'rel err':>8} {'cells':>6}"
     )
     for name, mutant in MUTANTS.items():
-        caught = catch_mutant(name, cases, args.subprocess, args.timeout)
+        if args.dtype == "float32" and name == "float32":
+            continue  # float32 arithmetic is what a float32 port is allowed
+        caught = catch_mutant(name, cases, args.subprocess, args.timeout, args.dtype)
         g = None if caught is None else first_wrong_value(caught)
         if g is not None:
             cells = f"{g['bad']}/{g['cells']}"
@@ -304,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE",
         help="what the port declares it supports (JSON; see PORTS.md): cases are drawn inside it",
     )
+    add_dtype_argument(f)
     f.set_defaults(run=cmd_fuzz)
     b = sub.add_parser("scoreboard", help="several --json reports side by side, as Markdown")
     b.add_argument("reports", nargs="+", type=Path, help="JSON reports written by check --json")
@@ -323,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     m.add_argument("--junit", type=junit_option, help="also write a JUnit XML report here")
     m.add_argument("--data", type=Path, default=DATA, help="the golden cases (default: data/)")
+    add_dtype_argument(m)
     m.set_defaults(run=cmd_mutants)
     args = parser.parse_args(argv)
     # SIGTERM (kill, a CI's cancel) ends the run as Ctrl-C does: every port is killed and every

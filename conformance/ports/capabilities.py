@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.golden.cases import Case
+from conformance.ports.runner import PortArgumentError
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "kinds": ("network", "perceptron", "init"),
@@ -167,3 +168,17 @@ class Capabilities:
             narrow["freeze_biases"] = (False, True) if "freeze_biases" in options else (False,)
         networks = self.allows("kinds", "network") and all(narrow.values())
         return (narrow if networks else None), self.allows("kinds", "perceptron")
+
+
+def effective_dtype(dtype: str, caps: Capabilities) -> str:
+    """The dtype a port is graded at: `dtype` (a `--dtype` option) or, left at float64, the
+    one the capabilities declare; `PortArgumentError` when the two disagree."""
+    if dtype not in DTYPES:
+        raise PortArgumentError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    if dtype == "float64" or dtype == caps.dtype:
+        return caps.dtype
+    if caps.dtype != "float64":
+        raise PortArgumentError(
+            f"--dtype {dtype} contradicts the capabilities' dtype {caps.dtype}: give one"
+        )
+    return dtype

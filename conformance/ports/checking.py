@@ -19,8 +19,8 @@ from typing import TextIO
 
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
-from conformance.ports.capabilities import Capabilities, CapabilitiesError
-from conformance.ports.grading import CaseResult, grade
+from conformance.ports.capabilities import Capabilities, CapabilitiesError, effective_dtype
+from conformance.ports.grading import DTYPES, CaseResult, check_dtype, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail, summary_table, write_junit
 from conformance.ports.runner import (
@@ -105,9 +105,21 @@ mib_option = _option(check_max_output, number=True)
 junit_option = _option(check_junit, number=False)
 
 
+def add_dtype_argument(parser: argparse.ArgumentParser) -> None:
+    """--dtype float64|float32: the arithmetic the port computes in (PORTS.md, "Float32
+    ports")."""
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="float64",
+        help="the port computes in float32: grade each value within its float32 bound "
+        "(conformance/tolerances.py) as well (float64)",
+    )
+
+
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `check`: --port (required), --case, --strict, --timeout, --max-output,
-    --junit; each checked as it is parsed."""
+    --junit, --persistent, --dtype; each checked as it is parsed."""
     parser.add_argument(
         "--port", required=True, type=port_option, help='the port command, e.g. "python my_port.py"'
     )
@@ -133,6 +145,7 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="start the port once and send it every case, one request per line "
         "(MLP_PORT_MODE=persistent; see PORTS.md)",
     )
+    add_dtype_argument(parser)
     parser.add_argument(
         "--capabilities",
         type=capabilities_option,
@@ -176,9 +189,11 @@ def run_port(
     persistent: bool = False,
     capabilities: Capabilities | None = None,
     xfails: Xfails | None = None,
+    dtype: str = "float64",
 ) -> list[CaseResult]:
     """Grade `port` on each case (one process per case, or one `PersistentPort` for all);
-    print each failing case's detail as it comes. A case outside the port's `capabilities` is
+    print each failing case's detail as it comes; `dtype`: what the port computes in. A case
+    outside the port's `capabilities` is
     unsupported without running it; `xfails` are the expected failures."""
     caps = Capabilities() if capabilities is None else capabilities
     results = []
@@ -201,6 +216,7 @@ def run_port(
                 strict,
                 declared=lambda tensor, kind=kind: caps.records(kind, tensor),
                 xfails=xfails,
+                dtype=dtype,
             )
             results.append(result)
             if result.status == "unsupported":
@@ -230,19 +246,23 @@ def check(
     capabilities: Capabilities | None = None,
     xfails: Xfails | None = None,
     json_report: Path | None = None,
+    dtype: str = "float64",
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
     `timeout` (seconds) and `max_output` (MiB of stdout) bound each case; `persistent` runs
     one port process for every case (PORTS.md, persistent mode); `capabilities` is what the
     port declares, `xfails` its expected failures, `json_report` where to write the JSON
-    report (`conformance.ports.scoreboard`). Every argument is
+    report (`conformance.ports.scoreboard`); `dtype` "float32" grades a port that computes in
+    float32 within each value's float32 bound (by default the capabilities' dtype). Every
+    argument is
     checked first: `PortArgumentError` (a `ValueError`) names a bad one before any port runs.
     Returns the exit status: 0 when every supported case passes; 1 on any failure or error, or
     when the port supports none of the cases (unsupported cases alone are skipped).
     """
     check_port(port)
     timeout, max_output = check_timeout(timeout), check_max_output(max_output)
+    dtype = effective_dtype(check_dtype(dtype), capabilities or Capabilities())
     junit = None if junit is None else check_junit(junit)
     json_report = None if json_report is None else check_report_path(json_report, "json")
     if not isinstance(cases, list | tuple) or not cases:
@@ -258,7 +278,16 @@ def check(
                 )
     out = sys.stdout if out is None else out
     results = run_port(
-        port, list(cases), strict, timeout, out, max_output, bool(persistent), capabilities, xfails
+        port,
+        list(cases),
+        strict,
+        timeout,
+        out,
+        max_output,
+        bool(persistent),
+        capabilities,
+        xfails,
+        dtype,
     )
     print(summary_table(results), file=out)
     if xfails is not None:
@@ -270,7 +299,7 @@ def check(
         options = {
             "strict": bool(strict),
             "persistent": bool(persistent),
-            "dtype": (capabilities or Capabilities()).dtype,
+            "dtype": dtype,
             "xfail": None if xfails is None else xfails.path,
         }
         report = build_report(
@@ -301,4 +330,5 @@ def check_with_arguments(args: argparse.Namespace, cases: list[Case]) -> int:
         capabilities=args.capabilities,
         xfails=args.xfail,
         json_report=args.json,
+        dtype=args.dtype,
     )

@@ -37,7 +37,7 @@ from conformance.golden.tensors import (
     trajectory_arrays,
     write_rows,
 )
-from conformance.ports.capabilities import Capabilities
+from conformance.ports.capabilities import Capabilities, effective_dtype
 from conformance.ports.generated import (
     STRATA,
     Diverged,
@@ -177,6 +177,7 @@ def fuzz(
     found: list[PortFailed] | None = None,
     database: Path | None = None,
     capabilities: Capabilities | None = None,
+    dtype: str = "float64",
 ) -> int:
     """Grade `port` (a command, or for this suite's own tests a function answering a case) on
     `examples` generated cases drawn from `seed`; print the summary and, on a failure, the
@@ -186,9 +187,12 @@ def fuzz(
     `found`. `database`: a folder where Hypothesis keeps the failing examples it found and
     tries them first next time (off unless given: then only `seed` decides the cases).
     `capabilities`: what the port declares; the cases are drawn inside it, and an omitted
-    tensor it does not declare does not fail a case (which then counts as partial)."""
+    tensor it does not declare does not fail a case (which then counts as partial).
+    `dtype` "float32": the port computes in float32 and each value is graded within its float32
+    bound as well (`grading.grade`; by default the capabilities' dtype)."""
     out = sys.stdout if out is None else out
     caps = Capabilities() if capabilities is None else capabilities
+    dtype = effective_dtype(dtype, caps)
     narrow, perceptrons = caps.generated()
     chosen = (
         strata(narrow, perceptrons)
@@ -234,6 +238,7 @@ def fuzz(
                     strict=True,
                     tol=GENERATED,
                     declared=lambda tensor: declared(tensor, case.kind),
+                    dtype=dtype,
                 )
                 if result.status == "partial":
                     tally.partial += 1
@@ -308,7 +313,8 @@ def fuzz(
 
             return check
 
-        print(f"fuzz: {examples} generated cases, seed {seed}", file=out, flush=True)
+        arithmetic = "" if dtype == "float64" else f", graded as a {dtype} port"
+        print(f"fuzz: {examples} generated cases, seed {seed}{arithmetic}", file=out, flush=True)
         failure: PortFailed | None = None
         flaky = False
         data_before = fingerprint(DATA) if DATA.is_dir() else {}
@@ -360,7 +366,8 @@ def fuzz(
             where = save_case(failure.case, Path(save))
             print(
                 f"saved as {where}; replay it with: python -m conformance.ports check "
-                f"--port '<the port>' --data {save} --strict",
+                f"--port '<the port>' --data {save} --strict"
+                + ("" if dtype == "float64" else f" --dtype {dtype}"),
                 file=out,
             )
         print(f"FAILED after {tally.failed_at} of {examples} cases (seed {seed})", file=out)

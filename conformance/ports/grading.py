@@ -25,8 +25,9 @@ from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.comparison import KEYS, compare_frames
 from conformance.golden.tensors import CaseFormatError, read_table
 from conformance.ports.levels import in_computation_order, level_name, level_reached, levels_of
-from conformance.ports.runner import HEADER, Outcome, clip, printable
+from conformance.ports.runner import HEADER, Outcome, PortArgumentError, clip, printable
 from conformance.ports.xfail import Xfails
+from conformance.roundoff import float32_bound
 from conformance.tolerances import FLOAT64, GENERATED, Tolerance
 
 
@@ -119,6 +120,17 @@ def tolerance_for(case: Case) -> Tolerance:
     (see `conformance.tolerances`)."""
     source = case.meta.get("source", {})
     return GENERATED if source.get("section") == GENERATED_SECTION else FLOAT64
+
+
+DTYPES = ("float64", "float32")
+"""The arithmetic a port may declare (`--dtype`): float64, or float32 (PORTS.md)."""
+
+
+def check_dtype(dtype: object) -> str:
+    """`dtype` if it is one of `DTYPES`, else `PortArgumentError` naming it."""
+    if not isinstance(dtype, str) or dtype not in DTYPES:
+        raise PortArgumentError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return dtype
 
 
 def _states(case: Case, frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
@@ -237,6 +249,7 @@ def grade(
     outcome: Outcome,
     strict: bool = False,
     tol: Tolerance | None = None,
+    dtype: str = "float64",
     *,
     declared: Callable[[str], bool] | None = None,
     xfails: Xfails | None = None,
@@ -245,8 +258,10 @@ def grade(
     `tolerance_for(case)`). `declared`: which tensors the port says it records (an omitted
     group of another tensor does not fail it under `strict`); `xfails`: expected failures (a
     case listed whole that fails or errs is "xfail"; one that passes is "xpass", and "fail"
-    under `strict`)."""
-    result = _graded(case, outcome, strict, tol, declared, xfails)
+    under `strict`). For a port computing in float32 (`dtype` "float32"): within `tol` plus
+    each value's float32 bound (`conformance.roundoff.float32_bound`)."""
+    check_dtype(dtype)
+    result = _graded(case, outcome, strict, tol, dtype, declared, xfails)
     reason = None if xfails is None else xfails.for_case(case.id)
     if reason is None or result.status == "unsupported":
         return result
@@ -262,6 +277,7 @@ def _graded(
     outcome: Outcome,
     strict: bool,
     tol: Tolerance | None,
+    dtype: str,
     declared: Callable[[str], bool] | None,
     xfails: Xfails | None,
 ) -> CaseResult:
@@ -277,7 +293,8 @@ def _graded(
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(str(err))}")
     except Exception as err:  # whatever the CSV reader makes of hostile text is the port's fault
         return CaseResult(case.id, "error", f"{case.id}: bad output: {clip(repr(err))}")
-    groups = _states(case, frame, compare_frames(frame, case.expected, tol))
+    bound = float32_bound(case) if dtype == "float32" else None
+    groups = _states(case, frame, compare_frames(frame, case.expected, tol, bound))
     notes = unknown_tensors(case, frame)
     if xfails is not None:
         groups, xnotes = xfails.apply(case.id, groups)

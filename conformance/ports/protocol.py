@@ -13,6 +13,7 @@ crash, which the runner reports for that case before starting the port afresh).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -39,6 +40,19 @@ def to_csv(trajectory: Trajectory) -> str:
             for c, value in enumerate(row):
                 lines.append(f"{step},{tensor},{r},{c},{float(value):.17g}")
     return "\n".join(lines) + "\n"
+
+
+def dtype_argument(prog: str, argv: list[str] | None = None) -> str:
+    """The shipped Python ports' one option, `--dtype float64|float32` (float64 by default):
+    the arithmetic the port computes in. A usage error (exit status 2) for anything else."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description="a port (PORTS.md)")
+    parser.add_argument(
+        "--dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="compute in float64 (the default) or float32 throughout",
+    )
+    return parser.parse_args(argv).dtype
 
 
 def _checked(request: dict) -> dict:

@@ -47,9 +47,10 @@ def case_from_request(request: dict) -> Case:
     return Case(meta["id"], Path("request"), meta, spec, params, data)
 
 
-def answer_with(implementation: str, request: dict) -> Trajectory:
+def answer_with(implementation: str, request: dict, dtype: str = "float64") -> Trajectory:
     """Answer a request by running its case with `implementation` ("scratch" or "reference")
-    exactly as the golden tests do (`conformance.golden.runner.trajectory`)."""
+    in `dtype` ("float64" or "float32") exactly as the golden tests do
+    (`conformance.golden.runner.trajectory`)."""
     case = case_from_request(request)
-    frame = trajectory(case, implementation)
+    frame = trajectory(case, implementation, dtype)
     return {key: A.tolist() for key, A in trajectory_arrays(Path(case.id), frame).items()}

@@ -80,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with --port: what the port declares it supports (JSON; PORTS.md)",
     )
     group.addoption(
+        "--port-dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="with --port: the port computes in float32; grade each value within its float32 "
+        "bound as well (PORTS.md, 'Float32 ports')",
+    )
+    group.addoption(
         "--port-max-output",
         type=mib_option,
         default=DEFAULT_MAX_OUTPUT,

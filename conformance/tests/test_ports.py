@@ -62,6 +62,7 @@ def port_results(request) -> Iterator[Callable[[str, Case], CaseResult]]:
                 case,
                 outcome,
                 config.getoption("--port-strict"),
+                dtype=config.getoption("--port-dtype"),
                 declared=lambda tensor: caps.records(case.kind, tensor),
             )
         return cache[port, case.id]
@@ -107,6 +108,7 @@ def test_port_on_generated_cases(port_command, request, capsys):
         max_output=config.getoption("--port-max-output"),
         persistent=config.getoption("--port-persistent"),
         capabilities=config.getoption("--port-capabilities"),
+        dtype=config.getoption("--port-dtype"),
     )
     out = capsys.readouterr().out
     assert code == 0, out
