@@ -14,8 +14,9 @@ digits' pixels /16), so the files are short and read the same in every language.
 - `S-digits-64-32-10`: 65 images of scikit-learn's digits (8x8, 10 classes; the first 65 of
   `sklearn.datasets.load_digits`, pixels / 16), 64-32-10 tanh / softmax / cross-entropy,
   mini-batches of 32 (the last one a single image), SGD with momentum 0.9 and Nesterov, lr
-  0.1, 2 epochs = 6 steps; every tensor at the first and last step, cost and output at every
-  step. scikit-learn is needed only to write it: the case then stands alone.
+  0.2, 2 epochs = 6 steps; every tensor at the first and last step, cost and output at every
+  step. Its accuracy on the 65 images goes from 7.7% to 49.2%. scikit-learn is needed only to
+  write it: the case then stands alone.
 
 Not for: the tutorials' cases (their inputs are transcribed, not generated).
 """
@@ -33,6 +34,7 @@ import numpy as np
 
 from conformance.golden.cases import DATA, load_case, write_case
 from conformance.golden.comparison import compare_frames
+from conformance.golden.manifest import MANIFEST, update_manifest
 from conformance.golden.regenerate import regenerate_case
 from conformance.golden.runner import trajectory
 from conformance.golden.tensors import trajectory_arrays
@@ -161,8 +163,9 @@ def _digits() -> tuple[dict, Params, dict]:
             "65 8x8 digit images (pixels / 16), 10 classes; a 64-32-10 tanh/softmax network, "
             "cross-entropy averaged over the batch; mini-batches of 32 in each epoch's order "
             "(data.csv's `order`), the last one a single image; SGD with momentum 0.9 and "
-            "Nesterov, lr 0.1, 2 epochs = 6 steps. Weights multiples of 1/64 in [-1/8, 1/8]. "
-            "Every tensor at the first and the last step; cost and output at every step."
+            "Nesterov, lr 0.2, 2 epochs = 6 steps. Weights multiples of 1/64 in [-1/2, 1/2]. "
+            "Every tensor at the first and the last step; cost and output at every step. "
+            "Accuracy on the 65 images: 7.7% before, 49.2% after."
         ),
         "layout": "t1",
         "network": {
@@ -173,7 +176,7 @@ def _digits() -> tuple[dict, Params, dict]:
             "bias": True,
         },
         "training": {
-            "lr": 0.1,
+            "lr": 0.2,
             "steps": 6,
             "objective": "cost",
             "maximize": False,
@@ -182,7 +185,7 @@ def _digits() -> tuple[dict, Params, dict]:
         "record": {"every_step": ["cost", "A2"], "full_steps": [0, 5]},
         "optimizer": {"momentum": 0.9, "nesterov": True},
     }
-    return meta, _params([64, 32, 10], 64, most=8), {"X": X, "Y": Y, "order": order}
+    return meta, _params([64, 32, 10], 64, most=32), {"X": X, "Y": Y, "order": order}
 
 
 CASES = {
@@ -267,7 +270,10 @@ def make(case_id: str, data: Path) -> bool:
             print("\n".join(problems) + f"\n{case_id}: nothing written")
             return False
     write_case(data / case_id, meta, params, arrays)
-    return regenerate_case(data / case_id, force=False, dry_run=False)
+    written = regenerate_case(data / case_id, force=False, dry_run=False)
+    if written and (data / MANIFEST).is_file():
+        update_manifest(data, [case_id])  # expected.csv's line, now that it is written
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
