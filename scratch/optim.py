@@ -15,14 +15,13 @@ With momentum 0 there is no v and the step is plain gradient descent, P = P - lr
 v has the shape of P (W: (n_out, n_in), b: (n_out,)); torch calls it `momentum_buffer`.
 
 **The other momentum convention.** CS231n and Sutskever et al. (2013) keep the learning rate
-inside the velocity: u = mu u - lr dP, then P = P + u. With u = -lr v the two are the same
-algorithm as long as lr never changes (and dampening is 0, and the first step starts u at
--lr dP as torch starts v at dP; with u starting at 0 instead, CS231n's first step is the same
-too, u = -lr dP). They part when lr changes between steps: torch's velocity carries past
-gradients, which the new lr then scales (a new lr acts on the whole history at once), while
-CS231n's velocity carries past steps, already scaled by the lr of their time.
-`conformance/tests/test_optim.py` shows both. Nesterov here is torch's (Sutskever's, rewritten
-in the look-ahead-free form): g = dP + mu v after v is updated.
+inside the velocity: u = mu u - lr dP, then P = P + u (u starting at 0, so its first step is
+-lr dP, as torch's). With u = -lr v the two are the same algorithm while lr stays constant and
+dampening is 0, up to the rounding of a different order of operations. They part when lr
+changes between steps: torch's v carries past gradients, which the new lr scales all at once,
+while CS231n's u carries past steps, each already scaled by the lr of its time. And what each
+records as its velocity differs by the factor -lr. `conformance/tests/test_optim.py` shows
+both. Nesterov is torch's form of it: g = dP + mu v, with v already updated.
 
 Not for: other optimisers (Adam, RMSprop), learning-rate schedules, gradient clipping.
 """

@@ -10,7 +10,7 @@ a key left out meaning "all of it".
      "reductions": ["sample_mean", "sum", "element_mean"],
      "objectives": ["cost", "output"],
      "options": ["bias", "no_bias", "maximize", "freeze_biases",
-                 "momentum", "nesterov", "dampening", "weight_decay"],
+                 "momentum", "nesterov", "dampening", "weight_decay", "mini_batches"],
      "tensors": ["Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "vW", "vb",
                  "W_after", "b_after",
                  "prediction", "error", "w", "b", "errors", "epochs", "W_init", "b_init"]}
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.golden.cases import Case
+from conformance.ports.generated import OPTIMIZERS
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "kinds": ("network", "perceptron", "init"),
@@ -44,7 +45,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "objectives": ("cost", "output"),
     "options": (
         "bias", "no_bias", "maximize", "freeze_biases",
-        "momentum", "nesterov", "dampening", "weight_decay",
+        "momentum", "nesterov", "dampening", "weight_decay", "mini_batches",
     ),
     "tensors": (
         "Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "vW", "vb", "W_after", "b_after",
@@ -133,6 +134,8 @@ class Capabilities:
         needs += [("options", o) for o in ("maximize", "freeze_biases") if training.get(o)]
         optimizer = case.meta.get("optimizer", {})
         needs += [("options", o) for o in OPTIMIZER_OPTIONS if optimizer.get(o)]
+        if training.get("batch_size"):
+            needs.append(("options", "mini_batches"))
         missing = [f"{value} ({key})" for key, value in needs if not self.allows(key, value)]
         return None if not missing else ", ".join(dict.fromkeys(missing))
 
@@ -174,5 +177,10 @@ class Capabilities:
             )
             narrow["maximize"] = (False, True) if "maximize" in options else (False,)
             narrow["freeze_biases"] = (False, True) if "freeze_biases" in options else (False,)
-        networks = self.allows("kinds", "network") and all(narrow.values())
+            narrow["optimizers"] = tuple(
+                o for o in OPTIMIZERS if all(k in options for k, v in o.items() if v)
+            )
+            narrow["mini_batches"] = "mini_batches" in options
+        drawn = (v for k, v in narrow.items() if k not in ("optimizers", "mini_batches"))
+        networks = self.allows("kinds", "network") and all(drawn)  # (optional: may be empty)
         return (narrow if networks else None), self.allows("kinds", "perceptron")
