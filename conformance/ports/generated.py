@@ -167,6 +167,8 @@ class Drawn:
             "maximize" if t["maximize"] else "",
             "freeze_biases" if t.get("freeze_biases") else "",
             "bias" if net["bias"] else "no bias",
+            *(f"{k} {v:g}" for k, v in m.get("optimizer", {}).items()),
+            f"batches of {t['batch_size']}" if t.get("batch_size") else "",
         ]
         return (
             f"network {'-'.join(map(str, net['sizes']))} {'/'.join(net['activations'])}, "
