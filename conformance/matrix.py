@@ -1,6 +1,8 @@
 """The configuration matrix that scratch and reference are cross-checked on.
 
-Each `Config` is an architecture, a cost, a batch, a dtype and a seed. `run_pair` trains it for
+Each `Config` is an architecture, a cost, a batch, a dtype, a seed and an optimizer (plain
+gradient descent, or `torch.optim.SGD`'s momentum, Nesterov, dampening and weight decay:
+`OPTIMIZERS`, on a few architectures). `run_pair` trains it for
 `STEPS` steps with both implementations from the same `Params` on the same data and keeps every
 step's record; `tensor_names` lists what is compared at each step. Test ids read
 ``d2-tanh-softmax-cross_entropy-sample_mean-n7-k3-f64/step3/dW2``.
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scratch import History, Network, NetworkSpec, init_standard_normal
+from scratch.optim import PLAIN, SGD
 
 STEPS = 5
 """Gradient steps per configuration: enough for each step's rounding to feed the next."""
@@ -33,6 +36,15 @@ OUTPUT_COSTS = (
 )
 """Output activation, loss and reduction; each is paired with every hidden activation."""
 
+OPTIMIZERS = {
+    "momentum": SGD(momentum=0.9),
+    "nesterov": SGD(momentum=0.9, nesterov=True),
+    "dampening": SGD(momentum=0.5, dampening=0.25),
+    "weight_decay": SGD(weight_decay=0.1),
+    "all": SGD(momentum=0.8, weight_decay=0.05, nesterov=True),
+}
+"""The `torch.optim.SGD` options the matrix runs besides plain descent, by the name in test ids."""
+
 
 @dataclass(frozen=True)
 class Config:
@@ -43,6 +55,7 @@ class Config:
     dtype: type = np.float64
     seed: int = 0
     lr: float = 0.1
+    optimizer: SGD = PLAIN
 
     @property
     def id(self) -> str:
@@ -50,7 +63,10 @@ class Config:
         acts = "-".join(s.activations)
         bias = "" if s.bias else "-nobias"
         bits = "f64" if self.dtype is np.float64 else "f32"
-        return f"d{s.depth}-{acts}-{s.loss}-{s.reduction}{bias}-n{self.n}-k{s.sizes[-1]}-{bits}"
+        sgd = next((f"-{k}" for k, v in OPTIMIZERS.items() if v == self.optimizer), "")
+        return (
+            f"d{s.depth}-{acts}-{s.loss}-{s.reduction}{bias}-n{self.n}-k{s.sizes[-1]}-{bits}{sgd}"
+        )
 
 
 def _config(sizes, hidden, output, loss, reduction, n, **kw) -> Config:
@@ -91,6 +107,16 @@ def build_matrix() -> list[Config]:
     ):
         for sizes in ((4, 5, 3), (4, 6, 5, 3)):
             configs.append(_config(sizes, hidden, output, loss, reduction, 7, dtype=np.float32))
+    for sgd in OPTIMIZERS.values():  # SGD's options on three networks, with and without bias
+        configs.append(
+            _config((4, 5, 3), "tanh", "softmax", "cross_entropy", "sample_mean", 7, optimizer=sgd)
+        )
+        configs.append(_config((4, 5, 6, 1), "relu", "sigmoid", "mse", "sum", 7, optimizer=sgd))
+        configs.append(
+            _config(
+                (3, 4, 2), "sigmoid", "identity", "mse", "sample_mean", 1, bias=False, optimizer=sgd
+            )
+        )
     ids = [c.id for c in configs]
     assert len(ids) == len(set(ids)), "configuration ids must be unique"
     return configs
@@ -127,22 +153,27 @@ def run_pair(config: Config) -> tuple[History, History]:
 
     X, Y = make_data(config)
     params = initial_params(config)
-    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
+    sgd = config.optimizer
+    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True, optimizer=sgd)
     torch_dtype = torch.float64 if config.dtype is np.float64 else torch.float32
     model = TorchMLP(config.spec, params, dtype=torch_dtype, device="cpu")
-    theirs = model.train(X, Y, config.lr, STEPS, record=True)
+    theirs = model.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd)
     return ours, theirs
 
 
 def tensor_names(config: Config) -> list[str]:
     """What is compared at each step, in the tutorials' names (layers numbered from 1): every
-    Z and A, the cost, every dW and db, and the parameters after the update."""
+    Z and A, the cost, every dW and db, with momentum the velocities vW and vb, and the
+    parameters after the update."""
     names = []
     for l in range(1, config.spec.depth + 1):
         names += [f"Z{l}", f"A{l}"]
     names.append("cost")
     for l in range(1, config.spec.depth + 1):
         names += [f"dW{l}"] + ([f"db{l}"] if config.spec.bias else [])
+    if config.optimizer.momentum:
+        for l in range(1, config.spec.depth + 1):
+            names += [f"vW{l}"] + ([f"vb{l}"] if config.spec.bias else [])
     for l in range(1, config.spec.depth + 1):
         names += [f"W{l}_after"] + ([f"b{l}_after"] if config.spec.bias else [])
     return names

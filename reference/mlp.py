@@ -3,8 +3,11 @@ activation modules, differentiated by autograd and stepped by `torch.optim.SGD`.
 
 It is built from a `scratch.NetworkSpec` and a `scratch.Params` (never from torch's random init:
 the layers are created with `torch.nn.utils.skip_init` and then loaded), and exports its
-parameters back as `Params`. Float64 by default; float32 on request. Not for: anything the
-scratch implementation computes; it shares only scratch's containers and argument checks.
+parameters back as `Params`. Float64 by default; float32 on request. Its momentum buffers
+(torch's `optimizer.state[p]["momentum_buffer"]`) are kept between `train` calls as
+`velocity`, a `scratch.optim.Velocity`, so that k calls of one step are one call of k steps.
+Not for: anything the scratch implementation computes; it shares only scratch's containers,
+argument checks and the `scratch.optim.SGD` record of hyper-parameters.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from reference import losses
 from reference.state import check_finite_state, params_to_state_dict, state_dict_to_params
 from scratch.errors import DTypeError, MLPInputError, NonFiniteError
 from scratch.losses import check_one_hot
+from scratch.optim import PLAIN, SGD, Velocity
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
 from scratch.trace import Deltas, ForwardCache, History, StepRecord
@@ -92,6 +96,7 @@ class TorchMLP(nn.Module):
         )
         self.activations = nn.ModuleList(ACTIVATION_MODULES[name]() for name in spec.activations)
         self.load_params(params)
+        self.velocity: Velocity | None = None  # the momentum buffers after the last step
 
     def extra_repr(self) -> str:
         s = self.spec
@@ -234,6 +239,41 @@ class TorchMLP(nn.Module):
         (g,) = torch.autograd.grad(act(z), z, grad_outputs=torch.ones_like(z))
         return _to_numpy(g)
 
+    def _optimizer(
+        self, lr: float, maximize: bool, freeze_biases: bool, sgd: SGD
+    ) -> tuple[torch.optim.SGD, list[nn.Parameter | None], list[nn.Parameter | None]]:
+        """`torch.optim.SGD` over the trained parameters (the weights only with
+        `freeze_biases`), its momentum buffers loaded from `velocity`. Returns it with the
+        weights and the trained biases (None where a bias is absent or frozen), layer by layer."""
+        weights = [layer.weight for layer in self.layers]
+        biases = [None if freeze_biases else layer.bias for layer in self.layers]
+        trained = [p for pair in zip(weights, biases, strict=True) for p in pair if p is not None]
+        optimizer = torch.optim.SGD(trained, lr=lr, maximize=maximize, **sgd.torch_kwargs())
+        if self.velocity is not None:
+            for p, v in zip(
+                (*weights, *biases), (*self.velocity.vW, *self.velocity.vb), strict=True
+            ):
+                if p is not None and v is not None:
+                    buffer = torch.tensor(v, dtype=self.dtype, device=self.device)
+                    optimizer.state[p]["momentum_buffer"] = buffer
+        return optimizer, weights, biases
+
+    def _read_velocity(
+        self,
+        optimizer: torch.optim.SGD,
+        weights: list[nn.Parameter | None],
+        biases: list[nn.Parameter | None],
+    ) -> Velocity | None:
+        """The optimizer's momentum buffers as a `Velocity` (copies), None without momentum."""
+
+        def buffer(p: nn.Parameter | None) -> np.ndarray | None:
+            state = {} if p is None else optimizer.state.get(p, {})
+            v = state.get("momentum_buffer")
+            return None if v is None else _to_numpy(v).copy()
+
+        vW = [buffer(p) for p in weights]
+        return None if vW[0] is None else Velocity.adopt(vW, [buffer(p) for p in biases])
+
     def train(
         self,
         X: np.ndarray | torch.Tensor,
@@ -245,37 +285,40 @@ class TorchMLP(nn.Module):
         objective: str = "cost",
         maximize: bool = False,
         freeze_biases: bool = False,
+        optimizer: SGD = PLAIN,
     ) -> History:
-        """`steps` full-batch steps of `torch.optim.SGD` (no momentum, no weight decay).
+        """`steps` full-batch steps of `torch.optim.SGD`.
 
         Returns the same `History` as `scratch.Network.train`: cost and output before each
-        update, and with `record=True` every step's parameters, cache, gradients, deltas and
-        result. `objective` is as in `forward_backward`; `maximize` is SGD's own flag (ascent); with
-        `freeze_biases` only the weights are given to the optimizer. A run that diverges raises
-        `NonFiniteError` naming the step and the array (output, cost, then W[i], b[i], as
-        scratch does) and restores the parameters from before the call.
+        update, and with `record=True` every step's parameters, cache, gradients, deltas,
+        result and velocity. `objective` is as in `forward_backward`; `maximize` is SGD's own
+        flag (ascent); with `freeze_biases` only the weights are given to the optimizer;
+        `optimizer` holds SGD's momentum, dampening, nesterov and weight_decay, passed to
+        `torch.optim.SGD` as they are, its momentum buffers continuing from `velocity`. A run
+        that diverges raises `NonFiniteError` naming the step and the array (output, cost, then
+        W[i], b[i], as scratch does) and restores the parameters and velocity from before the
+        call.
         """
         flags = {"record": record, "maximize": maximize, "freeze_biases": freeze_biases}
         lr = check_training(lr, steps, objective, **flags)
+        check_instance("optimizer", optimizer, SGD, "a scratch.optim.SGD")
         X_t = self.as_input("X", X, self.spec.sizes[0])
         Y_t = self.as_target(Y, (X_t.shape[0], self.spec.sizes[-1]))
-        trained = [layer.weight for layer in self.layers] if freeze_biases else self.parameters()
-        optimizer = torch.optim.SGD(
-            trained, lr=lr, momentum=0.0, weight_decay=0.0, maximize=maximize
-        )
+        sgd, weights, biases = self._optimizer(lr, maximize, freeze_biases, optimizer)
         costs = np.empty(steps)
         outputs, records = [], []
         start = [p.detach().clone() for p in self.parameters()]
+        start_velocity = self.velocity
         try:
             for t in range(steps):
                 if not record:  # the plain torch loop: forward, cost, autograd, SGD
-                    optimizer.zero_grad(set_to_none=True)
+                    sgd.zero_grad(set_to_none=True)
                     Zs, As = self._layers(X_t)
                     outputs.append(check_finite_output(_to_numpy(As[-1]).copy(), self.spec.depth))
                     cost = self._cost(Zs[-1], As[-1], Y_t)
                     costs[t] = check_finite_cost(cost.item())
                     (cost if objective == "cost" else As[-1].sum()).backward()
-                    optimizer.step()
+                    sgd.step()
                     check_finite_state(self.state_dict())
                     continue
                 before = self.export_params()
@@ -283,13 +326,18 @@ class TorchMLP(nn.Module):
                     X_t, Y_t, objective=objective
                 )
                 outputs.append(cache.output)
-                optimizer.step()
+                sgd.step()
                 check_finite_state(self.state_dict())
                 after = self.export_params()
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+                velocity = self._read_velocity(sgd, weights, biases)
+                records.append(
+                    StepRecord(t, before, cache, float(costs[t]), grads, after, deltas, velocity)
+                )
         except MLPInputError as err:
             with torch.no_grad():
                 for p, saved in zip(self.parameters(), start, strict=True):
                     p.copy_(saved)
+            self.velocity = start_velocity
             raise (err.at_step(t, lr) if isinstance(err, NonFiniteError) else err) from None
+        self.velocity = self._read_velocity(sgd, weights, biases)
         return History(costs, np.stack(outputs), tuple(records))

@@ -13,6 +13,10 @@ plain code a reader follows. Both compute, in the same order and with the same N
     W(l) <- W(l) - lr dW(l),  b(l) <- b(l) - lr db(l)         (+ with maximize; b kept with
                                                               freeze_biases)
 
+With momentum or weight decay (a `scratch.optim.SGD` that is not plain) the update is
+`scratch.optim.sgd_step`, the very function `Network.step` calls, on the fresh dW and db:
+only the forward and backward passes use buffers then.
+
 What it reuses, and why:
 
 - Z(l), A(l) (n, n_l) for every layer and dA(l) (n, n_l) for the hidden layers are work buffers,
@@ -57,6 +61,7 @@ from scratch.losses import (
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
 )
+from scratch.optim import PLAIN, SGD, Velocity, sgd_step
 from scratch.params import Params
 from scratch.spec import NetworkSpec
 from scratch.validation import (
@@ -207,12 +212,16 @@ class FastPath:
         objective: str = "cost",
         maximize: bool = False,
         freeze_biases: bool = False,
-    ) -> tuple[float, np.ndarray, list[np.ndarray], list[np.ndarray | None]]:
-        """One step from `params` on X (n, n_0), Y (n, n_L), with `lr` already checked.
+        optimizer: SGD = PLAIN,
+        velocity: Velocity | None = None,
+    ) -> tuple[float, np.ndarray, list[np.ndarray], list[np.ndarray | None], Velocity | None]:
+        """One step from `params` (and `velocity`, the momentum buffers before it) on X (n, n_0),
+        Y (n, n_L), with `lr` already checked.
 
         Returns (the cost before the step, a copy of the output A(L) (n, n_L), the new W list,
-        the new b list), for `Params.adopt`. X and Y are checked as `Network` checks them, and
-        a non-finite output or cost raises `NonFiniteError` as in `Network.forward` and `cost`.
+        the new b list, for `Params.adopt`, and the new velocity: None without momentum). X and
+        Y are checked as `Network` checks them, and a non-finite output or cost raises
+        `NonFiniteError` as in `Network.forward` and `cost`.
         """
         spec = self.spec
         check_float_matrix("X", X, columns=spec.sizes[0])
@@ -256,5 +265,10 @@ class FastPath:
             dW[i], db[i], dA_prev = _dense_backward_into(dZ, As[i], params.W[i], spec.bias, out)
             if dA_prev is not None:
                 dZ = _backward_into(self._activations[i - 1], dA_prev, Zs[i - 1], As[i])
-        W_new, b_new = _step_into(params, dW, db, lr, maximize, freeze_biases)
-        return cost, output, W_new, b_new
+        if optimizer.plain:
+            W_new, b_new = _step_into(params, dW, db, lr, maximize, freeze_biases)
+            return cost, output, W_new, b_new, None
+        W_new, b_new, velocity = sgd_step(
+            params.W, params.b, dW, db, velocity, lr, optimizer, maximize, freeze_biases
+        )
+        return cost, output, W_new, b_new, velocity

@@ -1,14 +1,17 @@
-"""`Network`: a fully connected network of any depth, trained by backpropagation and plain
-full-batch gradient descent, written from scratch in NumPy.
+"""`Network`: a fully connected network of any depth, trained by backpropagation and
+gradient descent (plain, or `torch.optim.SGD`'s momentum and weight decay: `scratch.optim`),
+written from scratch in NumPy.
 
 The math is pure: `forward` returns a `ForwardCache`, `cost` and `backward` read it, `backward`
 returns `Gradients` shaped like the parameters. The only state is the current `Params`, which
-`step` replaces with a new, updated `Params`. Written to be read next to the tutorials: every
-function allocates what it returns, and `backprop` is the recursion as they write it.
+`step` replaces with a new, updated `Params`, and with momentum the optimizer's `Velocity`
+(`velocity`, None until the first momentum step), which `step` replaces likewise. Written to
+be read next to the tutorials: every function allocates what it returns, and `backprop` is the
+recursion as they write it.
 
-Not for: speed, other optimisers, regularisation or mini-batches. `train_step` and the
-unrecorded `train` run the same arithmetic through `scratch.fast`, which reuses work buffers
-and is tested to give bit-identical results.
+Not for: speed, other optimisers (Adam, ...) or mini-batch bookkeeping (the caller hands each
+step its batch). `train_step` and the unrecorded `train` run the same arithmetic through
+`scratch.fast`, which reuses work buffers and is tested to give bit-identical results.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from scratch.losses import (
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
 )
+from scratch.optim import PLAIN, SGD, Velocity, sgd_step
 from scratch.params import Gradients, Params
 from scratch.spec import NetworkSpec
 from scratch.trace import Deltas, ForwardCache, History, StepRecord
@@ -54,6 +58,7 @@ class Network:
         spec.check_params(params)
         self.spec = spec
         self.params = params
+        self.velocity: Velocity | None = None  # the momentum buffers, after the last step
         self._activations = tuple(get_activation(name) for name in spec.activations)
         self._loss = get_loss(spec.loss, spec.reduction)
         # cross-entropy always sits on a softmax output (the spec checks): their product is fused
@@ -192,33 +197,50 @@ class Network:
 
     # -- update --------------------------------------------------------------------------------
     def step(
-        self, lr: float, grads: Gradients, *, maximize: bool = False, freeze_biases: bool = False
+        self,
+        lr: float,
+        grads: Gradients,
+        *,
+        maximize: bool = False,
+        freeze_biases: bool = False,
+        optimizer: SGD = PLAIN,
     ) -> Params:
-        """Plain gradient descent: W <- W - lr dW, b <- b - lr db. Returns the new `Params`.
+        """Gradient descent: W <- W - lr dW, b <- b - lr db. Returns the new `Params`.
 
         With `maximize=True` it is gradient ascent, W <- W + lr dW (T4's step that raises L; the
         same flag as `torch.optim.SGD(maximize=True)`). With `freeze_biases=True` only the
-        weights move (T4's scalar chain treats b1, b2 as constants). Everything is checked
-        before anything changes: a rejected step (`NonFiniteError` for one to NaN or Inf,
-        naming the array) leaves `params` as it was.
+        weights move (T4's scalar chain treats b1, b2 as constants). `optimizer` adds
+        `torch.optim.SGD`'s momentum, dampening, Nesterov and weight decay (`scratch.optim`,
+        which has the formulas); their buffers start from `velocity` (None: the first step) and
+        the new ones replace it. Everything is checked before anything changes: a rejected step
+        (`NonFiniteError` for one to NaN or Inf, naming the array) leaves `params` and
+        `velocity` as they were.
         """
         lr = check_learning_rate(lr)
         check_flag("maximize", maximize)
         check_flag("freeze_biases", freeze_biases)
         check_instance("grads", grads, Gradients, "a scratch.Gradients")
+        check_instance("optimizer", optimizer, SGD, "a scratch.optim.SGD")
         for i, (W, dW) in enumerate(zip(self.params.W, grads.dW, strict=True)):
             if dW.shape != W.shape:
                 raise ShapeError(f"grads.dW[{i}] has shape {dW.shape}, W[{i}] has {W.shape}")
             check_same_dtype(f"grads.dW[{i}]", dW, W.dtype)
         if (grads.db[0] is None) == self.spec.bias:
             raise ShapeError(f"grads.db must {'' if self.spec.bias else 'not '}hold bias gradients")
-        signed_lr = -lr if maximize else lr
-        W_new = [W - signed_lr * dW for W, dW in zip(self.params.W, grads.dW, strict=True)]
-        b_new = [
-            None if b is None else b if freeze_biases else b - signed_lr * db
-            for b, db in zip(self.params.b, grads.db, strict=True)
-        ]
-        return self._replace_params(lr, W_new, b_new)
+        W_new, b_new, velocity = sgd_step(
+            self.params.W,
+            self.params.b,
+            grads.dW,
+            grads.db,
+            self.velocity,
+            lr,
+            optimizer,
+            maximize,
+            freeze_biases,
+        )
+        new = self._replace_params(lr, W_new, b_new)
+        self.velocity = velocity
+        return new
 
     def _replace_params(self, lr: float, W: list, b: list) -> Params:
         """Make the new `Params` current, unless a step to them diverged (NaN or Inf)."""
@@ -240,13 +262,21 @@ class Network:
         return self._fast_step(X, Y, check_learning_rate(lr))[0]
 
     def _fast_step(
-        self, X: np.ndarray, Y: np.ndarray, lr: float, **options: str | bool
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        lr: float,
+        optimizer: SGD = PLAIN,
+        **options: str | bool,
     ) -> tuple[float, np.ndarray]:
         """One step by `scratch.fast` (options as `train`): (cost, a copy of the output)."""
         if self._fast is None:
             self._fast = FastPath(self.spec)
-        cost, output, W, b = self._fast.step(self.params, X, Y, lr, **options)
+        cost, output, W, b, velocity = self._fast.step(
+            self.params, X, Y, lr, optimizer=optimizer, velocity=self.velocity, **options
+        )
         self._replace_params(lr, W, b)
+        self.velocity = velocity
         return cost, output
 
     def train(
@@ -260,38 +290,51 @@ class Network:
         objective: str = "cost",
         maximize: bool = False,
         freeze_biases: bool = False,
+        optimizer: SGD = PLAIN,
     ) -> History:
         """`steps` full-batch steps of forward, cost, backward, update on X (n, n_0), Y (n, n_L).
 
         Returns the cost and the output of each step's forward pass, both taken before that
         step's update (as the tutorials print them); with `record=True` also every step's
-        parameters, forward cache, gradients, deltas and updated parameters.
-        objective "cost" (the default) differentiates the cost; "output" differentiates the
-        summed network output; `maximize` and `freeze_biases` are passed to `step` (T4's scalar
-        chain uses all three). Without `record`, each step runs through `scratch.fast` (the same
-        values, bit for bit, without keeping the intermediates). A run that diverges (an output,
-        a cost or new parameters of NaN or Inf) raises `NonFiniteError` naming the step and the
-        array; the parameters are then those before the call, as after any rejected call.
+        parameters, forward cache, gradients, deltas, updated parameters and (with momentum)
+        velocity. objective "cost" (the default) differentiates the cost; "output"
+        differentiates the summed network output; `maximize`, `freeze_biases` and `optimizer`
+        are passed to `step` (T4's scalar chain uses the first two; momentum continues from
+        `velocity`, so two calls of k steps are one call of 2k). Without `record`, each step
+        runs through `scratch.fast` (the same values, bit for bit, without keeping the
+        intermediates). A run that diverges (an output, a cost or new parameters of NaN or Inf)
+        raises `NonFiniteError` naming the step and the array; the parameters and velocity are
+        then those before the call, as after any rejected call.
         """
         flags = {"maximize": maximize, "freeze_biases": freeze_biases}
         lr = check_training(lr, steps, objective, record=record, **flags)
+        check_instance("optimizer", optimizer, SGD, "a scratch.optim.SGD")
+        # `step`'s own default is plain descent: passed only when it is not (a subclass or a
+        # patched `step`, as the mutant catalogue's, need not know the keyword)
+        step_options = flags if optimizer.plain else {**flags, "optimizer": optimizer}
         costs = np.empty(steps)
         outputs = []
         records: list[StepRecord] = []
-        start = self.params
+        start, start_velocity = self.params, self.velocity
         try:
             for t in range(steps):
                 if not record:
-                    costs[t], output = self._fast_step(X, Y, lr, objective=objective, **flags)
+                    costs[t], output = self._fast_step(
+                        X, Y, lr, optimizer, objective=objective, **flags
+                    )
                     outputs.append(output)
                     continue
                 before = self.params
                 cache, costs[t], grads, deltas = self.forward_backward(X, Y, objective=objective)
                 outputs.append(cache.output)
-                after = self.step(lr, grads, **flags)
-                records.append(StepRecord(t, before, cache, float(costs[t]), grads, after, deltas))
+                after = self.step(lr, grads, **step_options)
+                records.append(
+                    StepRecord(
+                        t, before, cache, float(costs[t]), grads, after, deltas, self.velocity
+                    )
+                )
         except MLPInputError as err:
-            self.params = start
+            self.params, self.velocity = start, start_velocity
             if isinstance(err, NonFiniteError):
                 raise err.at_step(t, lr) from None
             raise

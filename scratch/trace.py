@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scratch.layouts import named_in_layout
+from scratch.optim import Velocity
 from scratch.params import Gradients, Params
 
 
@@ -66,11 +67,13 @@ class Deltas:
 
 @dataclass(frozen=True)
 class StepRecord:
-    """One full-batch gradient-descent step, everything taken before the update except `after`.
+    """One gradient-descent step, everything taken before the update except `after` and
+    `velocity`.
 
     step: the 0-based step number; params: the parameters it started from; cache: its forward
     pass; cost: its cost; grads: its gradients; after: the parameters after the update;
-    deltas: the backward pass's per-layer dA, dZ and f'(Z).
+    deltas: the backward pass's per-layer dA, dZ and f'(Z); velocity: with momentum, the
+    optimizer's buffers after the update (`scratch.optim.Velocity`), else None.
     """
 
     step: int
@@ -80,18 +83,23 @@ class StepRecord:
     grads: Gradients
     after: Params
     deltas: Deltas
+    velocity: Velocity | None = None
 
     def arrays(self, layout: str = "t1") -> dict[str, np.ndarray]:
         """Every tensor of the step by tutorial name, in the order they are computed: Z1, A1,
-        ..., ZL, AL; cost (1, 1); dA1, dZ1, aprime1, ...; dW1, db1, ...; W1_after, b1_after, ...
+        ..., ZL, AL; cost (1, 1); dA1, dZ1, aprime1, ...; dW1, db1, ...; with momentum vW1, vb1,
+        ...; W1_after, b1_after, ...
 
-        Z, A and the deltas are batch-first (n, n_l); gradients and updated parameters are in
-        `layout` ("t1", the internal layout, or "t2", "t3": see `scratch.layouts`).
+        Z, A and the deltas are batch-first (n, n_l); gradients, velocities and updated
+        parameters are in `layout` ("t1", the internal layout, or "t2", "t3": see
+        `scratch.layouts`).
         """
         out: dict[str, np.ndarray] = dict(self.cache.arrays())
         out["cost"] = np.array([[self.cost]])
         out.update(self.deltas.arrays())
         out.update(named_in_layout(layout, self.grads.dW, self.grads.db, w_name="dW", b_name="db"))
+        if self.velocity is not None:
+            out.update(self.velocity.arrays(layout))
         out.update(named_in_layout(layout, self.after.W, self.after.b, suffix="_after"))
         return out
 

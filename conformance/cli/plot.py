@@ -40,10 +40,12 @@ def cmd_plot(args) -> int:
     from conformance.cli.replay import NetworkReplay
 
     replay = NetworkReplay(case, lr)
+    before = replay.accuracy()
     ours, theirs = np.empty(steps), np.empty(steps)
     for t in progress(range(steps), steps, case.id):
         s = replay.step()
         ours[t], theirs[t] = s.cost, s.reference_tensors["cost"][0, 0]
+    after = replay.accuracy()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +75,17 @@ def cmd_plot(args) -> int:
         ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel(f"cost ({case.spec.loss}, {case.spec.reduction})")
-    ax.set_title(f"{case.id}: cost before each update, lr {lr:g}")
+    title = f"{case.id}: cost before each update, lr {lr:g}"
+    notes = []
+    if case.meta["training"].get("batch_size"):
+        notes.append(f"mini-batches of {case.meta['training']['batch_size']} (each its own cost)")
+    if before is not None and after is not None:
+        notes.append(
+            f"accuracy on all {len(case.data['X'])} samples {before[0]:.1%} -> {after[0]:.1%}"
+        )
+    if notes:
+        title += "\n" + "; ".join(notes)
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -83,8 +95,9 @@ def cmd_plot(args) -> int:
         raise CLIError(f"{output}: cannot write it ({err})") from None
     finally:
         plt.close(fig)
+    accuracy = "" if after is None else f"; accuracy {before[0]:.1%} -> {after[0]:.1%}"
     print(
         f"wrote {output}: {steps} steps, final cost {ours[-1]:.6g} (scratch), "
-        f"{theirs[-1]:.6g} (torch)"
+        f"{theirs[-1]:.6g} (torch){accuracy}"
     )
     return 0

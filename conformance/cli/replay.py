@@ -13,7 +13,12 @@ import numpy as np
 
 from conformance.cli.options import CLIError
 from conformance.golden.cases import Case
-from conformance.golden.runner import literal_t2_recipe, recipe_params, training_options
+from conformance.golden.runner import (
+    batches,
+    literal_t2_recipe,
+    recipe_params,
+    training_options,
+)
 from scratch import Network, NonFiniteError, Perceptron
 from scratch.layouts import named_in_layout
 from scratch.perceptron import epoch_tensors
@@ -39,7 +44,9 @@ class NetworkStep:
 
 
 class NetworkReplay:
-    """Both implementations on one network case, advanced in lockstep by `step()`."""
+    """Both implementations on one network case, advanced in lockstep by `step()`: each step on
+    the case's batch (every row, or its mini-batch; past the case's own steps the epochs'
+    batches start again), the optimizer's velocity carried from step to step."""
 
     def __init__(self, case: Case, lr: float):
         import torch
@@ -50,11 +57,13 @@ class NetworkReplay:
         self.options = {"record": True, **training_options(case)}
         self.net = Network(case.spec, case.params)
         self.model = TorchMLP(case.spec, case.params, dtype=torch.float64, device="cpu")
+        self.batches = batches(case)
 
     def step(self) -> NetworkStep:
         """One step of each; the returned record holds both. A step that diverges (NaN or Inf)
         raises `CLIError` naming the step, counted from the start of the replay."""
-        X, Y = self.case.data["X"], self.case.data["Y"]
+        rows = self.batches[self.t % len(self.batches)]
+        X, Y = self.case.data["X"][rows], self.case.data["Y"][rows]
         try:
             ours = self.net.train(X, Y, self.lr, 1, **self.options).records[0]
             theirs = self.model.train(X, Y, self.lr, 1, **self.options).records[0]
@@ -70,6 +79,16 @@ class NetworkReplay:
             ours.arrays(self.case.layout),
             theirs.arrays(self.case.layout),
         )
+
+    def accuracy(self) -> tuple[float, float] | None:
+        """For a cross-entropy case, the share of all the case's samples whose largest output
+        is the true class, by scratch and by reference with their current parameters; None
+        for other losses."""
+        if self.case.spec.loss != "cross_entropy":
+            return None
+        truth = self.case.data["Y"].argmax(axis=1)
+        ours, theirs = self.predict(self.case.data["X"])
+        return float((ours.argmax(1) == truth).mean()), float((theirs.argmax(1) == truth).mean())
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Both implementations' outputs for X with their current parameters."""

@@ -47,6 +47,7 @@ def run_network(case: Case, args) -> int:
     every = args.every or (1 if steps <= 50 else max(1, steps // 10))
     print(f"{'step':>6} {'loss':>12}  {'prediction':<38} {'max |scratch - torch|':>22}")
     replay = NetworkReplay(case, lr)
+    before = replay.accuracy()
     training = case.meta["training"]
     # Only what is printed is kept: the rows, and each step's tensors only when the printed
     # figures are checked (the case's own lr and steps).
@@ -69,6 +70,13 @@ def run_network(case: Case, args) -> int:
         print(
             f"\nprediction for {fmt_values(case.data['Xq'], 0)}: {fmt_values(ours, 4)} "
             f"(max |scratch - torch| {float(np.max(np.abs(ours - theirs))):.1e})"
+        )
+    after = replay.accuracy()
+    if before is not None and after is not None:
+        n = len(case.data["X"])
+        print(
+            f"\naccuracy on the case's {n} samples: {before[0]:.1%} before training, "
+            f"{after[0]:.1%} after (scratch; torch {before[1]:.1%}, {after[1]:.1%})"
         )
     print(f"\nlargest difference between scratch and torch over every tensor: {worst:.1e}")
     if figures:

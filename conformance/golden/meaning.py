@@ -16,6 +16,7 @@ Not for: the syntax of the CSV files (`golden.tensors`) or the keys of case.json
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal, DecimalException, InvalidOperation
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from conformance.golden.schema import step_tensor_names
+from conformance.golden.schema import step_names_of
 from conformance.golden.tensors import CaseFormatError
 from conformance.tolerances import half_unit
 
@@ -80,6 +81,8 @@ def check_data(file: Path, frame: pd.DataFrame, arrays: dict, meta: dict) -> Non
     """data.csv: X (n, n_0), Y (n, n_L) one-hot for cross-entropy, Xq (nq, n_0) for a query; a
     perceptron's X (n, d) with d = len(w0), y (n, 1) of 0/1."""
     names = ["X", "Y", "Xq"][: 3 if meta.get("query") else 2]
+    if meta["kind"] == "network" and meta["training"].get("batch_size", 0):
+        names.append("order")
     if meta["kind"] == "perceptron":
         names = ["X", "y"]
     as_found = {name: arrays.get(name, np.empty((0, 0))).shape for name in names}
@@ -103,7 +106,11 @@ def check_data(file: Path, frame: pd.DataFrame, arrays: dict, meta: dict) -> Non
     shapes = {"X": (n, sizes[0]), "Y": (n, sizes[-1])}
     if meta.get("query"):
         shapes["Xq"] = (arrays["Xq"].shape[0], sizes[0])
+    if "order" in arrays:
+        shapes["order"] = (arrays["order"].shape[0], n)
     check_tensors(file, frame, arrays, shapes, f"sizes {sizes} with n = {n} samples in X")
+    if "order" in arrays:
+        check_order(file, frame, arrays["order"], meta["training"])
     Y = arrays["Y"]
     one_hot = np.isin(Y, (0, 1)).all(axis=1) & (Y.sum(axis=1) == 1)
     if meta["network"]["loss"] == "cross_entropy" and not one_hot.all():
@@ -113,6 +120,41 @@ def check_data(file: Path, frame: pd.DataFrame, arrays: dict, meta: dict) -> Non
             f"{file}, row {line}, column 'value': Y row {i} is {Y[i].tolist()}, but "
             "cross_entropy needs one-hot targets (one 1, every other entry 0)"
         )
+
+
+def check_order(file: Path, frame: pd.DataFrame, order: np.ndarray, training: dict) -> None:
+    """data.csv's `order` (epochs, n): each row a permutation of the sample rows 0..n-1, and
+    `training.steps` = epochs x ceil(n / batch_size), one step per mini-batch."""
+    n = order.shape[1]
+    for e, row in enumerate(order):
+        if sorted(row.tolist()) != list(range(n)):
+            line = _line(frame, (frame["tensor"] == "order") & (frame["row"] == e))
+            raise CaseFormatError(
+                f"{file}, row {line}: order row {e} (epoch {e}) must be a permutation of the "
+                f"sample rows 0..{n - 1}, got {row.tolist()[:12]}"
+            )
+    per_epoch = -(-n // training["batch_size"])
+    if training["steps"] != order.shape[0] * per_epoch:
+        raise CaseFormatError(
+            f"{file}: {order.shape[0]} epochs of {per_epoch} mini-batches (n = {n}, batch_size "
+            f"{training['batch_size']}) are {order.shape[0] * per_epoch} steps, but "
+            f"training.steps is {training['steps']}"
+        )
+
+
+def batch_rows(meta: dict, data: dict) -> list[int]:
+    """The samples of each step of a network case: n for full batch; with mini-batches
+    batch_size, and n mod batch_size for an epoch's last, partial batch."""
+    n, steps = data["X"].shape[0], meta["training"]["steps"]
+    size = meta["training"].get("batch_size", 0)
+    if not size:
+        return [n] * (steps + 1)
+    sizes = [min(size, n - i) for i in range(0, n, size)]
+    return (sizes * (steps // len(sizes) + 1))[: steps + 1]
+
+
+PER_SAMPLE = re.compile(r"^(Z|A|dA|dZ|aprime)\d+$")
+"""Tensors with a row per sample of the step's batch."""
 
 
 def _promises(meta: dict, data: dict) -> tuple[Shapes, Iterator[tuple[int, list[str], str]]]:
@@ -134,8 +176,9 @@ def _promises(meta: dict, data: dict) -> tuple[Shapes, Iterator[tuple[int, list[
         shapes |= {f"{t}{l}": (n, n_l) for t in ("Z", "A", "dA", "dZ", "aprime")}
     shapes["cost"] = (1, 1)
     shapes |= param_shapes(meta["layout"], sizes, net["bias"], "dW", "db")
+    shapes |= param_shapes(meta["layout"], sizes, net["bias"], "vW", "vb")
     shapes |= param_shapes(meta["layout"], sizes, net["bias"], suffix="_after")
-    full_names = step_tensor_names(sizes, net["activations"], net["bias"])
+    full_names = step_names_of(meta)
     shapes = {name: shapes[name] for name in full_names}
     if meta.get("query"):
         shapes["prediction"] = (data["Xq"].shape[0], sizes[-1])
@@ -185,6 +228,13 @@ def check_trajectory(
     np.maximum.at(c, group, cols + 1)
     count = np.bincount(group)
     need = np.array([shapes[name] for name in names])[codes[first]]
+    if meta["kind"] == "network":  # a mini-batch step's per-sample tensors have its rows
+        rows_at = np.array(batch_rows(meta, data))
+        per_sample = np.array([bool(PER_SAMPLE.match(name)) for name in names])[codes[first]]
+        group_steps = steps[first]
+        need[:, 0] = np.where(
+            per_sample, rows_at[np.minimum(group_steps, len(rows_at) - 1)], need[:, 0]
+        )
     wrong = (r != need[:, 0]) | (c != need[:, 1]) | (count != need[:, 0] * need[:, 1])
     if wrong.any():
         g = int(np.flatnonzero(wrong)[0])

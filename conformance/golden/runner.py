@@ -19,6 +19,7 @@ from conformance.golden.schema import with_defaults
 from conformance.golden.tensors import arrays_to_rows
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
 from scratch.layouts import named_in_layout
+from scratch.optim import SGD
 from scratch.perceptron import epoch_tensors
 
 IMPLEMENTATIONS = {
@@ -37,61 +38,97 @@ def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
 
 
 def training_options(case: Case) -> dict:
-    """The keyword options of `train`/`fit` a network case asks for (besides lr and steps)."""
-    t = with_defaults(case.meta)["training"]
+    """The keyword options of `train`/`fit` a network case asks for (besides lr and steps):
+    the training flags and the `optimizer` section as a `scratch.optim.SGD`."""
+    meta = with_defaults(case.meta, all_keys=True)
+    t = meta["training"]
     return {
         "objective": t["objective"],
         "maximize": t["maximize"],
         "freeze_biases": t["freeze_biases"],
+        "optimizer": SGD(**meta["optimizer"]),
     }
+
+
+def _implementation(case: Case, implementation: str, dtype: str) -> tuple:
+    """(train, predict) of a network case's initial parameters in `implementation`, computing
+    in `dtype`."""
+    params = case.params.astype(np.dtype(dtype))
+    if implementation == "scratch":
+        net = Network(case.spec, params)
+        return net.train, net.predict
+    import torch  # only here: a scratch-only run (the scratch port) need not load torch
+
+    from reference import TorchMLP
+
+    model = TorchMLP(case.spec, params, dtype=getattr(torch, dtype), device="cpu")
+
+    def predict(Xq: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(Xq).cpu().numpy()
+
+    return model.train, predict
+
+
+def batches(case: Case) -> list[np.ndarray]:
+    """The sample rows of each step of a network case: every row (full batch), or with
+    `training.batch_size` each epoch's row of data.csv's `order` cut into consecutive batches
+    of that size, the last one partial (n mod batch_size rows) when n is not a multiple."""
+    meta = with_defaults(case.meta, all_keys=True)
+    n, size = case.data["X"].shape[0], meta["training"]["batch_size"]
+    if not size:
+        return [np.arange(n)] * meta["training"]["steps"]
+    return [
+        order[i : i + size].astype(np.int64)
+        for order in case.data["order"]
+        for i in range(0, n, size)
+    ]
+
+
+def _calls(case: Case, light: bool) -> list[tuple[int, np.ndarray | None, int]]:
+    """The `train` calls that make a network case's trajectory: (first step, the batch's rows
+    or None for every row, steps). A mini-batch step is a call of its own; in full batch, the
+    steps between two fully recorded ones are one unrecorded call when only the cost and the
+    output are recorded there (much faster over T4's 1000 steps)."""
+    steps, full = case.meta["training"]["steps"], set(case.meta["record"]["full_steps"])
+    if case.meta["training"].get("batch_size"):
+        return [(step, rows, 1) for step, rows in enumerate(batches(case))]
+    calls, step = [], 0
+    while step < steps:
+        run = 1
+        while light and step not in full and step + run < steps and step + run not in full:
+            run += 1
+        calls.append((step, None, run))
+        step += run
+    return calls
 
 
 def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     X, Y = case.data["X"].astype(dtype), case.data["Y"].astype(dtype)
-    t = case.meta["training"]
+    lr = case.meta["training"]["lr"]
     options = training_options(case)
-    params = case.params.astype(np.dtype(dtype))
-    if implementation == "scratch":
-        net = Network(case.spec, params)
-        train, predict = net.train, net.predict
-    else:
-        import torch  # only here: a scratch-only run (the scratch port) need not load torch
-
-        from reference import TorchMLP
-
-        model = TorchMLP(case.spec, params, dtype=getattr(torch, dtype), device="cpu")
-        train = model.train
-
-        def predict(Xq: np.ndarray) -> np.ndarray:
-            with torch.no_grad():
-                return model(Xq).cpu().numpy()
-
+    train, predict = _implementation(case, implementation, dtype)
     every = case.meta["record"]["every_step"]
     full = set(case.meta["record"]["full_steps"])
     output = f"A{case.spec.depth}"
     # Steps whose every tensor is kept run with record=True; the others need only the cost and
-    # the output, which an unrecorded step also returns (much faster over T4's 1000 steps).
+    # the output, which an unrecorded step also returns.
     light = set(every) <= {"cost", output}
     rows: list[list[object]] = []
-    step = 0
-    while step < t["steps"]:
-        if step in full or not light:
-            history = train(X, Y, t["lr"], 1, record=True, **options)
-            tensors = history.records[0].arrays(case.layout)
-            names = tensors if step in full else every
-            rows += arrays_to_rows({name: tensors[name] for name in names}, step)
-            step += 1
-            continue
-        run = 1  # the light steps up to the next fully recorded one, in a single call
-        while step + run < t["steps"] and step + run not in full:
-            run += 1
-        history = train(X, Y, t["lr"], run, record=False, **options)
+    for first, batch, run in _calls(case, light):
+        Xb, Yb = (X, Y) if batch is None else (X[batch], Y[batch])
+        record = first in full or not light
+        history = train(Xb, Yb, lr, run, record=record, **options)
         for k in range(run):
-            tensors = {"cost": history.cost[k : k + 1].reshape(1, 1), output: history.output[k]}
-            rows += arrays_to_rows({name: tensors[name] for name in every}, step + k)
-        step += run
+            if record:
+                tensors = history.records[k].arrays(case.layout)
+            else:
+                tensors = {"cost": history.cost[k : k + 1].reshape(1, 1), output: history.output[k]}
+            names = tensors if first + k in full else every
+            rows += arrays_to_rows({name: tensors[name] for name in names}, first + k)
     if case.meta.get("query"):
-        rows += arrays_to_rows({"prediction": predict(case.data["Xq"].astype(dtype))}, t["steps"])
+        steps = case.meta["training"]["steps"]
+        rows += arrays_to_rows({"prediction": predict(case.data["Xq"].astype(dtype))}, steps)
     return _rows_frame(rows)
 
 

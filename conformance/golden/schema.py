@@ -23,6 +23,9 @@ KINDS = ("network", "perceptron", "init")
 REQUIRED = object()
 """The `Key.default` of a required key."""
 
+OPTIMIZER_DEFAULTS = {"momentum": 0, "dampening": 0, "nesterov": False, "weight_decay": 0}
+"""The `optimizer` section's defaults: `torch.optim.SGD`'s, plain gradient descent."""
+
 TENSOR_COLUMNS = {"tensor": "str", "row": "int", "col": "int", "value": "float"}
 TRAJECTORY_COLUMNS = {"step": "int", **TENSOR_COLUMNS}
 TRANSCRIBED_COLUMNS = {
@@ -44,11 +47,15 @@ NUMBER = (int, float)
 class Key:
     """One key of case.json: its JSON type (`NUMBER` for int or float), for a list the type of
     its entries, and for an optional key its `default`, the value an absent key means (and what
-    case.txt writes for it, `golden.flat`). A key without a default is required."""
+    case.txt writes for it, `golden.flat`). A key without a default is required. An optional
+    key with `written` False is one the format grew later (the `optimizer` section): case.txt
+    writes it only where case.json has it, so the case.txt of every case made before it is
+    unchanged, and a reader takes its default where no line names it."""
 
     type: type | tuple[type, ...]
     items: type | tuple[type, ...] | None = None
     default: Any = REQUIRED
+    written: bool = True
 
     @property
     def required(self) -> bool:
@@ -66,6 +73,8 @@ _KEYS: dict[str, dict[str, Key]] = {
         "query": Key(bool, default=False),
         # no init section: params.csv was not made by a recipe (case.txt: init.recipe=none)
         "init": Key(dict, default={"recipe": "none"}),
+        # no optimizer section: plain gradient descent (torch.optim.SGD's defaults)
+        "optimizer": Key(dict, default=OPTIMIZER_DEFAULTS, written=False),
     },
     "perceptron": {"perceptron": Key(dict)},
     "init": {"layout": Key(str), "init": Key(dict)},
@@ -85,9 +94,15 @@ _SUBKEYS: dict[str, dict[str, Key]] = {
         "objective": Key(str),
         "maximize": Key(bool),
         "freeze_biases": Key(bool, default=False),
+        # 0: full batch; else mini-batches in the order data.csv's `order` gives
+        "batch_size": Key(int, default=0, written=False),
     },
     "record": {"every_step": Key(list, str), "full_steps": Key(list, int)},
     "init": {"recipe": Key(str), "sizes": Key(list, int), "seed": Key(int)},
+    "optimizer": {
+        name: Key(bool if isinstance(value, bool) else NUMBER, default=value)
+        for name, value in OPTIMIZER_DEFAULTS.items()
+    },
     "perceptron": {
         "eta": Key(NUMBER),
         "max_epochs": Key(int),
@@ -107,17 +122,21 @@ def subkeys_of(section: str) -> dict[str, Key]:
     return _SUBKEYS[section]
 
 
-def with_defaults(meta: dict[str, Any]) -> dict[str, Any]:
+def with_defaults(meta: dict[str, Any], *, all_keys: bool = False) -> dict[str, Any]:
     """A copy of a validated case.json's `meta` with every optional key it leaves out set to its
-    default, in the schema's order: what case.txt holds (`golden.flat`)."""
+    default, in the schema's order: what case.txt holds (`golden.flat`). A key that case.txt
+    writes only where case.json has it (`Key.written` False) is left out where it is absent,
+    unless `all_keys` (what a case means: the runner)."""
     out: dict[str, Any] = {}
     for name, key in keys_of(meta["kind"]).items():
+        if name not in meta and not key.written and not all_keys:
+            continue
         value = copy.deepcopy(meta.get(name, key.default))
         if name in meta and name in _SUBKEYS:
             value = {
                 sub: copy.deepcopy(value.get(sub, subkey.default))
                 for sub, subkey in _SUBKEYS[name].items()
-                if sub in value or not subkey.required
+                if sub in value or (not subkey.required and (subkey.written or all_keys))
             }
         out[name] = value
     return out
@@ -182,17 +201,38 @@ def _counts(file: Path, key: str, values: list, minimum: int, least: int) -> Non
             raise _bad(file, f"{key}[{i}]", f"must be an integer >= {minimum}", x)
 
 
-def step_tensor_names(sizes: list[int], activations: list[str], bias: bool) -> list[str]:
+def step_tensor_names(
+    sizes: list[int],
+    activations: list[str],
+    bias: bool,
+    velocity: tuple[bool, bool] = (False, False),
+) -> list[str]:
     """The tensors a fully recorded network step holds, in `StepRecord.arrays` order, for layers
     l = 1..L: Z1, A1, ..., ZL, AL; cost; dA1, dZ1, aprime1 (not for softmax), ...; dW1, db1
-    (db only with bias), ...; W1_after, b1_after, ..."""
+    (db only with bias), ...; vW1, vb1, ... (`velocity`: (vW recorded, vb recorded), with
+    momentum); W1_after, b1_after, ..."""
     L = range(1, len(sizes))
     names = [f"{t}{l}" for l in L for t in ("Z", "A")] + ["cost"]
     for l, f in zip(L, activations, strict=True):
         names += [f"dA{l}", f"dZ{l}"] + ([f"aprime{l}"] if f != "softmax" else [])
-    for w, b, suffix in (("dW", "db", ""), ("W", "b", "_after")):
-        names += [n for l in L for n in (f"{w}{l}{suffix}", f"{b}{l}{suffix}")[: 1 + bias]]
+    names += [f"{w}{l}" for l in L for w in ("dW", "db")[: 1 + bias]]
+    names += [f"{v}{l}" for l in L for v, kept in zip(("vW", "vb"), velocity, strict=True) if kept]
+    names += [f"{w}{l}_after" for l in L for w in ("W", "b")[: 1 + bias]]
     return names
+
+
+def recorded_velocity(meta: dict[str, Any]) -> tuple[bool, bool]:
+    """(vW<l> recorded, vb<l> recorded) for a network case: with momentum, vW always and vb
+    with biases that move (not with `training.freeze_biases`)."""
+    momentum = meta.get("optimizer", {}).get("momentum", 0) != 0
+    moving_bias = meta["network"]["bias"] and not meta["training"].get("freeze_biases", False)
+    return momentum, momentum and moving_bias
+
+
+def step_names_of(meta: dict[str, Any]) -> list[str]:
+    """`step_tensor_names` of a network case's `meta`."""
+    net = meta["network"]
+    return step_tensor_names(net["sizes"], net["activations"], net["bias"], recorded_velocity(meta))
 
 
 def _check_network(file: Path, meta: dict[str, Any]) -> None:
@@ -216,9 +256,13 @@ def _check_network(file: Path, meta: dict[str, Any]) -> None:
     steps = training["steps"]
     if not 1 <= steps <= MAX_STEPS:
         raise _bad(file, "training.steps", f"must be in 1..{MAX_STEPS}", steps)
+    if training.get("batch_size", 0) < 0:
+        raise _bad(
+            file, "training.batch_size", "must be >= 0 (0: full batch)", training["batch_size"]
+        )
     if training["objective"] not in ("cost", "output"):
         raise _bad(file, "training.objective", "must be 'cost' or 'output'", training["objective"])
-    known = step_tensor_names(net["sizes"], net["activations"], net["bias"])
+    known = step_names_of(meta)
     every, full = record["every_step"], record["full_steps"]
     for i, name in enumerate(every):
         if name not in known:
@@ -233,6 +277,22 @@ def _check_network(file: Path, meta: dict[str, Any]) -> None:
     if "init" in meta and meta["init"]["sizes"] != net["sizes"]:
         what = f"must equal network.sizes {net['sizes']}"
         raise _bad(file, "init.sizes", what, meta["init"]["sizes"])
+    _check_optimizer(file, meta.get("optimizer", {}))
+
+
+def _check_optimizer(file: Path, optimizer: dict[str, Any]) -> None:
+    """torch.optim.SGD's rules: every number finite, momentum and weight_decay >= 0, nesterov
+    only with momentum > 0 and dampening 0."""
+    for key in ("momentum", "dampening", "weight_decay"):
+        value = optimizer.get(key, 0)
+        if not _finite(value) or (key != "dampening" and value < 0):
+            what = "must be a finite number" + (" >= 0" if key != "dampening" else "")
+            raise _bad(file, f"optimizer.{key}", what, value)
+    if optimizer.get("nesterov") and (
+        optimizer.get("momentum", 0) <= 0 or optimizer.get("dampening", 0) != 0
+    ):
+        what = "needs momentum > 0 and dampening 0 (as torch.optim.SGD)"
+        raise _bad(file, "optimizer.nesterov", what, optimizer["nesterov"])
 
 
 def _check_values(file: Path, meta: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ from conformance.ports.checking import (
     select_cases,
 )
 from conformance.ports.fuzz import DEFAULT_EXAMPLES, DEFAULT_SEED, PortErred, PortFailed, fuzz
+from conformance.ports.generated import STRATA
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.report import write_junit
@@ -61,6 +62,11 @@ from conformance.ports.runner import (
     run_solver,
 )
 from conformance.ports.scoreboard import ReportFileError, read_report, scoreboard
+
+MUTANT_EXAMPLES = 12 * len(STRATA)
+"""`mutants --fuzz`'s cases: 12 of each stratum (108), as many of each as when 100 cases fell
+into 8 strata, before the SGD stratum (with 11 of each, output-objective-mean slipped through
+its stratum at the default seed)."""
 
 
 def cmd_check(args) -> int:
@@ -330,7 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         "--fuzz", action="store_true", help="use generated cases instead of the golden ones"
     )
     m.add_argument(
-        "--examples", type=_count(1), default=DEFAULT_EXAMPLES, help="with --fuzz: cases (100)"
+        "--examples",
+        type=_count(1),
+        default=MUTANT_EXAMPLES,
+        help=f"with --fuzz: cases ({MUTANT_EXAMPLES}: 12 of each stratum)",
     )
     m.add_argument("--seed", type=_count(0), default=DEFAULT_SEED, help="with --fuzz: the seed")
     m.add_argument(

@@ -9,8 +9,10 @@ a key left out meaning "all of it".
      "losses": ["mse", "cross_entropy"],
      "reductions": ["sample_mean", "sum", "element_mean"],
      "objectives": ["cost", "output"],
-     "options": ["bias", "no_bias", "maximize", "freeze_biases"],
-     "tensors": ["Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "W_after", "b_after",
+     "options": ["bias", "no_bias", "maximize", "freeze_biases",
+                 "momentum", "nesterov", "dampening", "weight_decay", "mini_batches"],
+     "tensors": ["Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "vW", "vb",
+                 "W_after", "b_after",
                  "prediction", "error", "w", "b", "errors", "epochs", "W_init", "b_init"]}
 
 `name` and `version` name the port in reports (`--json`, `scoreboard`). `dtype` is the float
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.golden.cases import Case
+from conformance.ports.generated import OPTIMIZERS
 from conformance.ports.runner import PortArgumentError
 
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -41,14 +44,19 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "losses": ("mse", "cross_entropy"),
     "reductions": ("sample_mean", "sum", "element_mean"),
     "objectives": ("cost", "output"),
-    "options": ("bias", "no_bias", "maximize", "freeze_biases"),
+    "options": (
+        "bias", "no_bias", "maximize", "freeze_biases",
+        "momentum", "nesterov", "dampening", "weight_decay", "mini_batches",
+    ),
     "tensors": (
-        "Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "W_after", "b_after",
+        "Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "vW", "vb", "W_after", "b_after",
         "prediction", "error", "w", "b", "errors", "epochs", "W_init", "b_init",
     ),
 }  # fmt: skip
 DTYPES = ("float64", "float32")
-_LAYER = re.compile(r"^(Z|A|dA|dZ|aprime|dW|db|W|b)\d+(_after)?$")
+_LAYER = re.compile(r"^(Z|A|dA|dZ|aprime|dW|db|vW|vb|W|b)\d+(_after)?$")
+OPTIMIZER_OPTIONS = ("momentum", "nesterov", "dampening", "weight_decay")
+"""The `optimizer` section's keys, each an option a case needs when it is not 0 (false)."""
 
 
 class CapabilitiesError(ValueError):
@@ -125,6 +133,10 @@ class Capabilities:
         needs += [("objectives", training.get("objective", "cost"))]
         needs += [("options", "bias" if net["bias"] else "no_bias")]
         needs += [("options", o) for o in ("maximize", "freeze_biases") if training.get(o)]
+        optimizer = case.meta.get("optimizer", {})
+        needs += [("options", o) for o in OPTIMIZER_OPTIONS if optimizer.get(o)]
+        if training.get("batch_size"):
+            needs.append(("options", "mini_batches"))
         missing = [f"{value} ({key})" for key, value in needs if not self.allows(key, value)]
         return None if not missing else ", ".join(dict.fromkeys(missing))
 
@@ -166,7 +178,12 @@ class Capabilities:
             )
             narrow["maximize"] = (False, True) if "maximize" in options else (False,)
             narrow["freeze_biases"] = (False, True) if "freeze_biases" in options else (False,)
-        networks = self.allows("kinds", "network") and all(narrow.values())
+            narrow["optimizers"] = tuple(
+                o for o in OPTIMIZERS if all(k in options for k, v in o.items() if v)
+            )
+            narrow["mini_batches"] = "mini_batches" in options
+        drawn = (v for k, v in narrow.items() if k not in ("optimizers", "mini_batches"))
+        networks = self.allows("kinds", "network") and all(drawn)  # (optional: may be empty)
         return (narrow if networks else None), self.allows("kinds", "perceptron")
 
 

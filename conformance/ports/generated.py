@@ -11,7 +11,10 @@ What is drawn (`STRATA`, each its own share of the cases), as data/README.md all
   steps 1-5; batch 1-16; every tensor
   recorded at every step, except in a case of 3 steps or more (`record_for`): there the steps
   between the first and the last record the cost and the output only (a port's fast path, if
-  it has one, runs them). The hidden layers are a list, which Hypothesis shrinks by deleting
+  it has one, runs them). In a stratum of its own (last), `torch.optim.SGD`'s options
+  (`OPTIMIZERS`: momentum, Nesterov, dampening, weight decay, dyadic values) and, most often
+  there, mini-batches (a batch size from 1 to n - 1, each epoch's order drawn); the other strata
+  draw neither. The hidden layers are a list, which Hypothesis shrinks by deleting
   layers; a choice among a few values (a loss, an activation, the batch size) is drawn about
   uniformly (`_pick`), since Hypothesis's own draws of a small integer favour some values.
 - perceptron cases: 1-4 inputs, 1-8 samples, eta (1, 1/2 or 1/4), max_epochs 1-12, w0 and b0,
@@ -59,6 +62,14 @@ first) and a third of the time."""
 LEARNING_RATES = (0.25, 0.125, 0.0625, 0.015625)
 """Powers of 2: an update W - lr dW adds no rounding of its own. With a `sum` reduction the rate
 is divided by n rounded up to a power of 2, so that no step is 16 times larger than another."""
+OPTIMIZERS: tuple[dict[str, Any], ...] = (
+    {"momentum": 0.5},
+    {"momentum": 0.75, "nesterov": True},
+    {"momentum": 0.5, "dampening": 0.5},
+    {"weight_decay": 0.25},
+    {"momentum": 0.5, "weight_decay": 0.125, "nesterov": True},
+)
+"""The optimizer sections the "SGD options" stratum draws from (powers of 2 and their sums)."""
 HIDDEN = ("identity", "relu", "tanh", "sigmoid", "softmax")
 COSTS = (
     ("mse", "sample_mean"),
@@ -157,6 +168,8 @@ class Drawn:
             "maximize" if t["maximize"] else "",
             "freeze_biases" if t.get("freeze_biases") else "",
             "bias" if net["bias"] else "no bias",
+            *(f"{k} {v:g}" for k, v in m.get("optimizer", {}).items()),
+            f"batches of {t['batch_size']}" if t.get("batch_size") else "",
         ]
         return (
             f"network {'-'.join(map(str, net['sizes']))} {'/'.join(net['activations'])}, "
@@ -213,13 +226,18 @@ def network_cases(
     bias: tuple[bool, ...] = (True, False),
     maximize: tuple[bool, ...] = (False, True),
     freeze_biases: tuple[bool, ...] = (False, True),
+    optimizers: tuple[dict[str, Any], ...] = (),
+    mini_batches: bool = True,
 ) -> Drawn:
     """A network case: see the module docstring. Each keyword narrows one choice (a stratum of
     the fuzz, `STRATA`, or what a port declares it supports): the (loss, reduction) pairs, the
     objectives, whether every W is square, the layouts, the activations (cross-entropy draws
     softmax as its output whatever they are), with or without biases, `maximize`, biases
-    frozen. The first of each choice is what Hypothesis's first, simplest draws pick: biases
-    come first for that reason (with no bias first, 4 network cases in 5 had none)."""
+    frozen. With `optimizers`, one of them is drawn as the case's `optimizer` section and the
+    case trains in mini-batches one time in two; without, nothing more is drawn (the draws of
+    the other strata stay as they were). The first of each choice is what Hypothesis's first,
+    simplest draws pick: biases come first for that reason (with no bias first, 4 network cases
+    in 5 had none)."""
     loss, reduction = _pick(draw, costs)
     sizes = [draw(st.integers(1, 8))]
     all_square = _pick(draw, square)  # every W square: a transposed W keeps its shape
@@ -287,6 +305,18 @@ def network_cases(
         Y = np.eye(sizes[-1])[labels]
     else:
         Y = _values(draw, (n, sizes[-1]))
+    data = {"X": X, "Y": Y}
+    extra: dict[str, Any] = {}
+    if optimizers:  # drawn last: every earlier choice stays as it was
+        extra["optimizer"] = _pick(draw, optimizers)
+        size = _pick(draw, tuple(range(n + 1))) if mini_batches else 0  # 0: full batch
+        if 0 < size < n:
+            per_epoch = -(-n // size)
+            epochs = max(1, steps // per_epoch)
+            training["steps"] = steps = epochs * per_epoch
+            training["batch_size"] = size
+            perms = [draw(st.permutations(range(n))) for _ in range(epochs)]
+            data["order"] = np.array(perms, dtype=np.float64)
     meta = {
         "kind": "network",
         "layout": layout,
@@ -299,8 +329,9 @@ def network_cases(
         },
         "training": training,
         "record": record_for(steps, depth),
+        **extra,
     }
-    return Drawn(meta, Params(W, b), {"X": X, "Y": Y})
+    return Drawn(meta, Params(W, b), data)
 
 
 @st.composite
@@ -326,11 +357,14 @@ def strata(
     narrow: dict[str, tuple] | None = None, perceptron: bool = True
 ) -> dict[str, st.SearchStrategy[Drawn]]:
     """The fuzz's strata, in order: perceptron cases; each (loss, reduction) with objective
-    `cost`; objective `output`; square weights in layout t2 or t3. `narrow` holds keywords of
+    `cost`; objective `output`; square weights in layout t2 or t3; SGD's options and
+    mini-batches (`optimizers`, narrowed by what a port declares). `narrow` holds keywords of
     `network_cases` (what a port declares it supports: costs, objectives, layouts,
     activations, bias, maximize, freeze_biases); a stratum they leave empty is dropped, and so
     are perceptron cases unless `perceptron`."""
     narrow = dict(narrow or {})
+    optimizers = narrow.pop("optimizers", OPTIMIZERS)
+    mini_batches = narrow.pop("mini_batches", True)
     costs = narrow.pop("costs", COSTS)
     objectives = narrow.pop("objectives", ("cost", "output"))
     layouts = narrow.pop("layouts", ("t1", "t2", "t3"))
@@ -350,6 +384,15 @@ def strata(
     if square_layouts and costs:
         out["square weights, t2 or t3"] = network_cases(
             costs=costs, objectives=objectives, square=(True,), layouts=square_layouts, **narrow
+        )
+    if optimizers and costs:
+        out["SGD options"] = network_cases(
+            costs=costs,
+            objectives=objectives,
+            layouts=layouts,
+            optimizers=optimizers,
+            mini_batches=mini_batches,
+            **narrow,
         )
     return out
 

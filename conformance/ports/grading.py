@@ -179,7 +179,7 @@ def unknown_tensors(case: Case, frame: pd.DataFrame) -> tuple[str, ...]:
     known = set(case.expected["tensor"].unique())
     if case.kind == "network":
         for l in range(1, depth + 1):
-            known |= {f"{t}{l}" for t in ("Z", "A", "dA", "dZ", "aprime", "dW", "db")}
+            known |= {f"{t}{l}" for t in ("Z", "A", "dA", "dZ", "aprime", "dW", "db", "vW", "vb")}
             known |= {f"W{l}_after", f"b{l}_after"}
         known |= {"cost", "prediction"}
     elif case.kind == "perceptron":

@@ -7,8 +7,9 @@ is present and right:
 - `forward`: a network's step-0 `Z<l>`, `A<l>` and `cost`; a perceptron's step-0 `prediction`.
 - `gradients`: and step 0's `dA<l>`, `dZ<l>`, `aprime<l>`, `dW<l>`, `db<l>`; a perceptron's
   step-0 `error`.
-- `training`: and every step's `W<l>_after`, `b<l>_after`, `cost` and output `A<L>`, and the
-  `prediction`; a perceptron's `w`, `b` and `errors` of every epoch, and `epochs`.
+- `training`: and every step's `W<l>_after`, `b<l>_after`, velocities `vW<l>`, `vb<l>`
+  (with momentum), `cost` and output `A<L>`, and the `prediction`; a perceptron's `w`, `b`
+  and `errors` of every epoch, and `epochs`.
 - `full`: every group the case expects (the rest of every full step).
 
 An init case's `W<l>` and `b<l>` are `forward`. "pass" means `full`; a case whose answer is
@@ -27,7 +28,8 @@ import pandas as pd
 LEVELS = ("forward", "gradients", "training", "full")
 """The levels, lowest first; a group's level is its index here."""
 
-_LAYER = re.compile(r"^(Z|A|dA|dZ|aprime|dW|db|W|b)(\d+)(_after)?$")
+_LAYER = re.compile(r"^(Z|A|dA|dZ|aprime|dW|db|vW|vb|W|b)(\d+)(_after)?$")
+_UPDATE = ("vW", "vb", "W", "b")  # within a layer's update: the velocity first, as SGD does
 _BACKWARD = ("dA", "aprime", "dZ", "dW", "db")
 _PERCEPTRON = ("prediction", "error", "w", "b", "errors", "epochs")
 
@@ -56,7 +58,7 @@ def tensor_level(kind: str, depth: int, step: int, tensor: str) -> int:
         return 0
     if step == 0 and base in _BACKWARD:
         return 1
-    if after or base in ("cost", "prediction") or (base == "A" and layer == depth):
+    if after or base in ("cost", "prediction", "vW", "vb") or (base == "A" and layer == depth):
         return 2
     return 3
 
@@ -64,7 +66,8 @@ def tensor_level(kind: str, depth: int, step: int, tensor: str) -> int:
 def computation_key(kind: str, depth: int, tensor: str) -> int:
     """Where `tensor` is computed within a step: a network's forward pass layer by layer (Z1,
     A1, Z2, A2, ...), the cost, the backward pass from the output layer down (dA, aprime, dZ,
-    dW, db of layer L, then L-1, ...), the update (W1_after, b1_after, ...), the prediction;
+    dW, db of layer L, then L-1, ...), the update (vW1, vb1, W1_after, b1_after, ...), the
+    prediction;
     a perceptron's prediction, error, w, b, errors, epochs; an init case's W1, b1, W2, ...
     Unknown names come last."""
     if kind == "perceptron":
@@ -79,8 +82,8 @@ def computation_key(kind: str, depth: int, tensor: str) -> int:
         return 2 * depth + 2
     if base in _BACKWARD:
         return 2 * depth + 3 + 5 * (depth - layer) + _BACKWARD.index(base)
-    if after:
-        return 2 * depth + 3 + span + 2 * layer + (base == "b")
+    if after or base in ("vW", "vb"):
+        return 2 * depth + 3 + span + 4 * layer + _UPDATE.index(base)
     return 2 * depth + 5 + 2 * span if base == "prediction" else 10_000
 
 

@@ -166,11 +166,24 @@ def solve_network(request: dict) -> Trajectory:
     net, training, record = case["network"], case["training"], case["record"]
     layout, activations, bias = case["layout"], net["activations"], net["bias"]
     W, b = params_in(layout, request["params"], len(activations), bias)
-    X, Y = request["data"]["X"], request["data"]["Y"]
-    sign = 1.0 if training["maximize"] else -1.0
-    lr = training["lr"]
+    X_all, Y_all = request["data"]["X"], request["data"]["Y"]
+    size = training.get("batch_size", 0)
+    if size:  # each epoch's order cut into batches of `size`, the last one partial
+        batches = [
+            [int(i) for i in order[start : start + size]]
+            for order in request["data"]["order"]
+            for start in range(0, len(X_all), size)
+        ]
+    else:
+        batches = [list(range(len(X_all)))] * training["steps"]
+    maximize, lr = training["maximize"], training["lr"]
+    opt = {"momentum": 0, "dampening": 0, "nesterov": False, "weight_decay": 0}
+    opt |= case.get("optimizer", {})
+    vW, vb = [None] * len(W), [None] * len(W)
+    moves_b = bias and not training.get("freeze_biases", False)
     out: Trajectory = {}
-    for step in range(training["steps"]):
+    for step, rows in enumerate(batches):
+        X, Y = [X_all[i] for i in rows], [Y_all[i] for i in rows]
         Zs, As = forward(W, b, activations, X)
         tensors: dict[str, Matrix] = {}
         for l in range(1, len(W) + 1):
@@ -185,12 +198,14 @@ def solve_network(request: dict) -> Trajectory:
                 grad = ACTIVATION[name][1]
                 tensors[f"aprime{l}"] = elementwise(grad, Zs[l - 1], As[l])
         tensors.update(params_out(layout, dW, db if bias else None, "dW", "db", ""))
-        W = [elementwise(lambda w, g: w + sign * lr * g, w, g) for w, g in zip(W, dW, strict=True)]
-        if bias and not training.get("freeze_biases", False):
-            b = [
-                [x + sign * lr * g for x, g in zip(bl, gl, strict=True)]
-                for bl, gl in zip(b, db, strict=True)
-            ]
+        for i in range(len(W)):
+            W[i], vW[i] = sgd_update(W[i], dW[i], vW[i], lr, opt, maximize)
+            if moves_b:
+                (b[i],), new_vb = sgd_update([b[i]], [db[i]], vb[i], lr, opt, maximize)
+                vb[i] = new_vb
+        if opt["momentum"]:
+            velocity_b = [v[0] for v in vb] if moves_b else None
+            tensors.update(params_out(layout, vW, velocity_b, "vW", "vb", ""))
         tensors.update(params_out(layout, W, b, "W", "b", "_after"))
         names = tensors if step in record["full_steps"] else record["every_step"]
         for name in names:
@@ -200,6 +215,24 @@ def solve_network(request: dict) -> Trajectory:
             1
         ][-1]
     return out
+
+
+# -- the optimizer: torch.optim.SGD's update (data/README.md, "Training") --------------------
+def sgd_update(P: list, dP: list, v, lr: float, opt: dict, maximize: bool):
+    """One parameter (a matrix, or a bias as a one-row matrix): (new P, new buffer or None)."""
+    momentum, dampening = opt["momentum"], opt["dampening"]
+    g = elementwise(lambda d: -d if maximize else d, dP)
+    if opt["weight_decay"]:
+        g = elementwise(lambda gi, p: gi + opt["weight_decay"] * p, g, P)
+    if momentum:
+        if v is None:
+            v = [list(row) for row in g]  # the first buffer is the gradient itself
+        else:
+            v = elementwise(lambda vi, gi: momentum * vi + (1 - dampening) * gi, v, g)
+        g = elementwise(lambda gi, vi: gi + momentum * vi, g, v) if opt["nesterov"] else v
+    else:
+        v = None
+    return elementwise(lambda p, gi: p - lr * gi, P, g), v
 
 
 # -- the perceptron ----------------------------------------------------------------------------

@@ -99,13 +99,21 @@ def network_reductions(drawn: Drawn) -> Iterator[tuple[str, Drawn]]:
             network__sizes=sizes[: l + 1] + sizes[l + 2 :],
             network__activations=acts[:l] + acts[l + 1 :],
         )  # fmt: skip
-    for k in range(1, n):  # many samples at once (9 to 3 keeps a 1/n that is not a power of 2)
-        data = {name: v[:k] for name, v in drawn.data.items()}
+    if "optimizer" in drawn.meta:
+        plain = _with(drawn, W, b, drawn.data)
+        del plain.meta["optimizer"]
+        yield "plain gradient descent (no optimizer section)", plain
+    batched = bool(training.get("batch_size"))
+    if batched:  # the samples and steps of a mini-batch case are tied to its order: whole first
+        data = {name: v for name, v in drawn.data.items() if name != "order"}
+        yield "full batch", _with(drawn, W, b, data, training__batch_size=None)
+    for k in range(1, n) if not batched else ():  # many samples at once (9 to 3 keeps a 1/n
+        data = {name: v[:k] for name, v in drawn.data.items()}  # that is not a power of 2)
         yield f"samples after the first {k} removed", _with(drawn, W, b, data)
-    for i in range(n if n > 1 else 0):
+    for i in range(n if n > 1 and not batched else 0):
         data = {k: np.delete(v, i, axis=0) for k, v in drawn.data.items()}
         yield f"sample {i} removed", _with(drawn, W, b, data)
-    if training["steps"] > 1:
+    if training["steps"] > 1 and not batched:
         yield "a step fewer", _with(drawn, W, b, drawn.data, training__steps=training["steps"] - 1)
     for j in range(depth + 1):  # a unit of layer j (0 = the input) removed
         least = 2 if j > 0 and acts[j - 1] == "softmax" else 1

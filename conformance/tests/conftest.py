@@ -23,6 +23,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # says so with its own `np.errstate`. Cheaper than an autouse fixture around 7,000 tests.
     np.seterr(over="raise", divide="raise", invalid="raise", under="ignore")
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped cleanly without one")
+    config.addinivalue_line("markers", "long: a slow check of a large case; runs with --long")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `long` are skipped, with the reason, unless `--long` is given."""
+    if config.getoption("--long"):
+        return
+    skip = pytest.mark.skip(reason="a long check of a large golden case: run with --long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     from conformance.ports.runner import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT
 
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="also run the checks marked long (the large golden cases' slowest checks)",
+    )
     group = parser.getgroup("mlp-conformance ports")
     group.addoption(
         "--port",

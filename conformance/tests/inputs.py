@@ -40,6 +40,17 @@ def assert_rejected(call: Callable[[], object], error: type, message: str) -> No
     assert type(caught.value) is error, f"{type(caught.value).__name__}, not {error.__name__}"
 
 
+LONG_CASES = frozenset({"S-digits-64-32-10"})
+"""Golden cases whose slowest checks (central differences over every weight, the pure_python
+port) run only under `pytest --long` (marker `long`); the suite keeps their quick checks."""
+
+
+def case_param(case: Case, case_id: str | None = None) -> object:
+    """`case` as a pytest parameter, marked `long` when it is one of `LONG_CASES`."""
+    marks = [pytest.mark.long] if case.id in LONG_CASES else []
+    return pytest.param(case, id=case_id or case.id, marks=marks)
+
+
 @functools.cache
 def golden_cases() -> tuple[Case, ...]:
     """Every golden case in data/, loaded and verified once per test process (`load_all`)."""

@@ -6,7 +6,9 @@ They must agree in every bit (compared as unsigned integers, so -0.0 != 0.0 and 
 checked as float32). Every configuration of the conformance matrix (depth 1 to 3, every
 activation pairing, MSE and fused softmax cross-entropy, with and without biases, float32 and
 float64) is run with the default options; every other combination of maximize, freeze_biases
-and objective ("cost", "output") is run on a representative subset of it (`REPRESENTATIVE`).
+and objective ("cost", "output") is run on a representative subset of it (`REPRESENTATIVE`), and
+so is each `torch.optim.SGD` option of the matrix (`OPTIMIZERS`: momentum, Nesterov, dampening,
+weight decay), with and without maximize and freeze_biases, velocities compared too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import itertools
 import numpy as np
 import pytest
 
-from conformance.matrix import Config, build_matrix, initial_params, make_data
+from conformance.matrix import OPTIMIZERS, Config, build_matrix, initial_params, make_data
 from scratch import Network
 
 STEPS = 2
@@ -30,6 +32,10 @@ OPTIONS = [
     for maximize, freeze, objective in itertools.product(
         (False, True), (False, True), ("cost", "output")
     )
+] + [
+    {"maximize": maximize, "freeze_biases": freeze, "objective": "cost", "optimizer": sgd}
+    for sgd in OPTIMIZERS.values()
+    for maximize, freeze in ((False, False), (True, True))
 ]
 
 
@@ -49,11 +55,12 @@ REPRESENTATIVE = representative(CONFIGS)
 
 
 def options_id(options: dict) -> str:
-    """e.g. "maximize/freeze_biases/output", "minimize/cost"."""
+    """e.g. "maximize/freeze_biases/output", "minimize/cost", "minimize/cost/nesterov"."""
     parts = ["maximize" if options["maximize"] else "minimize"]
     if options["freeze_biases"]:
         parts.append("freeze_biases")
-    return "/".join([*parts, options["objective"]])
+    sgd = [k for k, v in OPTIMIZERS.items() if v == options.get("optimizer")]
+    return "/".join([*parts, options["objective"], *sgd])
 
 
 def assert_same_bits(actual: object, expected: object, what: str) -> None:
@@ -89,6 +96,7 @@ PAIRS = [
 @pytest.mark.parametrize(("config_id", "options"), PAIRS)
 def test_unrecorded_train_is_bit_identical_to_recorded(config_id, options):
     config, params, X, Y = PROBLEMS[config_id]
+    options = {"optimizer": config.optimizer, **options}  # a matrix entry's own SGD options
     plain, fast = Network(config.spec, params), Network(config.spec, params)
     expected = plain.train(X, Y, config.lr, STEPS, record=True, **options)
     actual = fast.train(X, Y, config.lr, STEPS, record=False, **options)
@@ -96,6 +104,12 @@ def test_unrecorded_train_is_bit_identical_to_recorded(config_id, options):
     assert_same_bits(actual.cost, expected.cost, f"{what}/cost")
     assert_same_bits(actual.output, expected.output, f"{what}/output")
     assert_same_params(fast.params, plain.params, f"{what}/step{STEPS}")
+    assert (fast.velocity is None) == (plain.velocity is None), f"{what}: velocity kept by one"
+    if plain.velocity is not None:
+        v, e = fast.velocity.arrays(), plain.velocity.arrays()
+        assert v.keys() == e.keys(), f"{what}: velocities {sorted(v)} != {sorted(e)}"
+        for name in e:
+            assert_same_bits(v[name], e[name], f"{what}/step{STEPS}/{name}")
 
 
 @pytest.mark.parametrize("config_id", list(PROBLEMS))

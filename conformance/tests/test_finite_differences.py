@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conformance.finite_diff import failures, gradient_check
-from conformance.tests.inputs import golden_cases
+from conformance.tests.inputs import case_param, golden_cases
 from reference import TorchMLP
 from scratch import Network, NetworkSpec, Params, init_standard_normal
 
@@ -66,7 +66,7 @@ def report(checks) -> str:
 
 
 @pytest.mark.parametrize("implementation", list(IMPLEMENTATIONS))
-@pytest.mark.parametrize("case", NETWORK_CASES, ids=lambda c: f"{c.id}/step0")
+@pytest.mark.parametrize("case", [case_param(c, f"{c.id}/step0") for c in NETWORK_CASES])
 def test_golden_case_gradients_match_central_differences(case, implementation):
     objective = case.meta["training"]["objective"]
     grads, evaluate = IMPLEMENTATIONS[implementation](

@@ -29,7 +29,7 @@ from conformance.ports.mutants import MUTANTS
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail
 from conformance.ports.runner import Outcome, run_command, run_solver
-from conformance.tests.inputs import golden_cases
+from conformance.tests.inputs import LONG_CASES, case_param, golden_cases
 
 CASES = list(golden_cases())
 BY_ID = {case.id: case for case in CASES}
@@ -143,15 +143,17 @@ def test_reference_port_in_process(case_id):
 
 
 @pytest.fixture(scope="module")
-def pure_python_results() -> tuple[dict[str, CaseResult], int]:
-    """pure_python's graded answer to every case, in persistent mode; and how many processes
-    it took."""
+def pure_python_results(request: pytest.FixtureRequest) -> tuple[dict[str, CaseResult], int]:
+    """pure_python's graded answer to every case (the long ones only under --long), in
+    persistent mode; and how many processes it took."""
+    every = request.config.getoption("--long")
+    cases = [case for case in CASES if every or case.id not in LONG_CASES]
     with PersistentPort(f"{PY} -m conformance.ports.pure_python") as port:
-        results = {case.id: grade(case, port.run(case), strict=True) for case in CASES}
+        results = {case.id: grade(case, port.run(case), strict=True) for case in cases}
     return results, port.started
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [case_param(case) for case in CASES])
 def test_pure_python_port_in_persistent_mode(case, pure_python_results):
     results, processes = pure_python_results
     result = results[case.id]

@@ -1,7 +1,9 @@
 """Random architectures (Hypothesis): scratch's gradients equal autograd's, and 3 steps agree.
 
 Depth 1-4, widths 1-8, batch 1-16, every activation in every position where it is defined
-(softmax needs 2 units or more), every loss and reduction, random seeds for weights and data.
+(softmax needs 2 units or more), every loss and reduction, random seeds for weights and data,
+and `torch.optim.SGD`'s options (momentum, dampening, nesterov, weight decay, maximize; the
+velocities compared after every step).
 At least 200 examples per run; Hypothesis's example database is off, so nothing is written to
 the repository (and .hypothesis/ is git-ignored in any case).
 """
@@ -17,6 +19,7 @@ from conformance.ports.generated import COSTS, HIDDEN
 from conformance.tolerances import Tolerance
 from reference import TorchMLP
 from scratch import Network, NetworkSpec, init_standard_normal
+from scratch.optim import SGD
 
 GRADIENTS = Tolerance("hypothesis float64", rtol=1e-10, atol_scale=1e-10)
 ACTIVATIONS = HIDDEN  # every activation, in every position where it is defined
@@ -39,7 +42,12 @@ def configurations(draw):
     spec = NetworkSpec(tuple(sizes), tuple(activations), loss, reduction, draw(st.booleans()))
     n = draw(st.integers(1, 16))
     seed = draw(st.integers(0, 2**32 - 1))
-    return spec, n, seed
+    momentum = draw(st.sampled_from((0.0, 0.5, 0.9)))
+    nesterov = momentum > 0 and draw(st.booleans())
+    dampening = 0.0 if nesterov else draw(st.sampled_from((0.0, 0.25)))
+    weight_decay = draw(st.sampled_from((0.0, 0.01)))
+    sgd = SGD(momentum, dampening, nesterov, weight_decay)
+    return spec, n, seed, sgd, draw(st.booleans())
 
 
 def data_for(spec: NetworkSpec, n: int, seed: int):
@@ -59,14 +67,19 @@ def data_for(spec: NetworkSpec, n: int, seed: int):
 )
 @given(configurations())
 def test_random_architecture_matches_autograd_for_3_steps(configuration):
-    spec, n, seed = configuration
+    spec, n, seed, sgd, maximize = configuration
     X, Y, params = data_for(spec, n, seed)
     lr = 0.05 / n if spec.reduction == "sum" else 0.05
-    ours = Network(spec, params).train(X, Y, lr, 3, record=True)
-    theirs = TorchMLP(spec, params, device="cpu").train(X, Y, lr, 3, record=True)
+    options = {"record": True, "optimizer": sgd, "maximize": maximize}
+    ours = Network(spec, params).train(X, Y, lr, 3, **options)
+    theirs = TorchMLP(spec, params, device="cpu").train(X, Y, lr, 3, **options)
     for step, (a, b) in enumerate(zip(ours.records, theirs.records, strict=True)):
-        where = f"{spec}, n={n}, seed={seed}, step {step}"
+        where = f"{spec}, n={n}, seed={seed}, {sgd}, maximize={maximize}, step {step}"
         for name, grad in a.grads.arrays().items():
             assert_close(grad, b.grads.arrays()[name], GRADIENTS, f"{where}: {name}")
         for name, value in a.after.arrays().items():
             assert_close(value, b.after.arrays()[name], GRADIENTS, f"{where}: {name} after")
+        assert (a.velocity is None) == (sgd.momentum == 0) == (b.velocity is None), where
+        if a.velocity is not None:
+            for name, v in a.velocity.arrays().items():
+                assert_close(v, b.velocity.arrays()[name], GRADIENTS, f"{where}: {name}")

@@ -10,6 +10,7 @@ import pytest
 from conformance.golden.cases import load_case
 from conformance.ports.__main__ import mutant_answer
 from conformance.ports.generated import (
+    OPTIMIZERS,
     STRATA,
     Diverged,
     Drawn,
@@ -118,9 +119,9 @@ def test_a_planted_bug_reduces_to_one_layer_and_the_samples_it_needs(tmp_path):
 
 
 def test_the_cases_are_split_evenly_among_the_strata():
-    assert list(stratum_examples(100).values()) == [13, 13, 13, 13, 12, 12, 12, 12]
+    assert list(stratum_examples(100).values()) == [12, 11, 11, 11, 11, 11, 11, 11, 11]
     assert sum(stratum_examples(6).values()) == 6 and stratum_examples(6)["perceptron"] == 1
-    assert len(STRATA) == 8
+    assert len(STRATA) == 9
 
 
 @pytest.mark.parametrize("stratum", list(STRATA))
@@ -144,6 +145,11 @@ def test_each_stratum_draws_its_kind(stratum):
         net, training = m["network"], m["training"]
         if stratum == "objective output":
             assert training["objective"] == "output"
+        elif stratum == "SGD options":
+            assert m["optimizer"] in OPTIMIZERS
+            size = training.get("batch_size", 0)
+            n = drawn.data["X"].shape[0]
+            assert ("order" in drawn.data) == (0 < size < n)
         elif stratum.startswith("square"):
             W = drawn.params.W
             assert m["layout"] in ("t2", "t3")
