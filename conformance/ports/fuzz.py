@@ -211,7 +211,8 @@ def fuzz(
             tally.sent += 1
             try:
                 outcome = answer(case)
-                return case, outcome, grade(case, outcome, True, GENERATED, dtype)
+                result = grade(case, outcome, strict=True, tol=GENERATED, dtype=dtype)
+                return case, outcome, result
             finally:
                 remove_tree(folder)
 
