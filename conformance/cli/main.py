@@ -6,7 +6,7 @@ check a port, train a network on a CSV file.
     mlp-conformance run CASE [--steps N] [--lr X] [--every K]
     mlp-conformance show CASE --step K
     mlp-conformance plot CASE -o curve.png [--steps N] [--lr X]
-    mlp-conformance check --port "<command>" [--case ID] [--strict] [--junit FILE]
+    mlp-conformance check --port "<command>" [--case ID] [--strict] [--junit FILE] [--dtype float32]
     mlp-conformance train DATA.csv --sizes 2 3 1 [...] -o OUTDIR
 
 CASE is a case id from `list` or the path of a case folder (such as one `train` wrote).

@@ -240,15 +240,16 @@ def cmd_mutants(args) -> int:
         return fuzz_mutants(args)
     cases = load_all(args.data)
     results = []
+    dtype = args.dtype or "float64"
     w = max(map(len, MUTANTS))
     print(
         f"{'mutant':<{w}} {'caught by value in':<24} {'step':>4} {'tensor':<10} {'expected':>10} "
         f"{'got':>10} {'abs err':>8} {'rel err':>8} {'cells':>6}"
     )
     for name, mutant in MUTANTS.items():
-        if args.dtype == "float32" and name == "float32":
+        if dtype == "float32" and name == "float32":
             continue  # float32 arithmetic is what a float32 port is allowed
-        caught = catch_mutant(name, cases, args.subprocess, args.timeout, args.dtype)
+        caught = catch_mutant(name, cases, args.subprocess, args.timeout, dtype)
         g = None if caught is None else first_wrong_value(caught)
         if g is not None:
             cells = f"{g['bad']}/{g['cells']}"

@@ -46,7 +46,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "objectives": ("cost", "output"),
     "options": (
         "bias", "no_bias", "maximize", "freeze_biases",
-        "momentum", "nesterov", "dampening", "weight_decay", "mini_batches",
+        "momentum", "nesterov", "dampening", "weight_decay", "mini_batches", "query",
     ),
     "tensors": (
         "Z", "A", "cost", "dA", "dZ", "aprime", "dW", "db", "vW", "vb", "W_after", "b_after",
@@ -72,6 +72,7 @@ class Capabilities:
     version: str = ""
     dtype: str = "float64"
     declared: dict[str, frozenset[str]] = field(default_factory=dict)
+    dtype_declared: bool = False
 
     def allows(self, key: str, value: str) -> bool:
         return key not in self.declared or value in self.declared[key]
@@ -112,7 +113,11 @@ class Capabilities:
                     f"{where}, key {key!r}: unknown value(s) {bad}; allowed: {list(allowed)}"
                 )
             declared[key] = frozenset(values)
-        return cls(raw.get("name", ""), raw.get("version", ""), dtype, declared)
+        if "tensors" in declared and not declared["tensors"]:
+            raise CapabilitiesError(
+                f"{where}, key 'tensors': an empty list declares a port that records nothing"
+            )
+        return cls(raw.get("name", ""), raw.get("version", ""), dtype, declared, "dtype" in raw)
 
     def as_dict(self) -> dict[str, Any]:
         """The declaration as JSON would hold it (for the `--json` report)."""
@@ -133,6 +138,7 @@ class Capabilities:
         needs += [("objectives", training.get("objective", "cost"))]
         needs += [("options", "bias" if net["bias"] else "no_bias")]
         needs += [("options", o) for o in ("maximize", "freeze_biases") if training.get(o)]
+        needs += [("options", "query")] if case.meta.get("query") else []
         optimizer = case.meta.get("optimizer", {})
         needs += [("options", o) for o in OPTIMIZER_OPTIONS if optimizer.get(o)]
         if training.get("batch_size"):
@@ -187,14 +193,14 @@ class Capabilities:
         return (narrow if networks else None), self.allows("kinds", "perceptron")
 
 
-def effective_dtype(dtype: str, caps: Capabilities) -> str:
-    """The dtype a port is graded at: `dtype` (a `--dtype` option) or, left at float64, the
-    one the capabilities declare; `PortArgumentError` when the two disagree."""
+def effective_dtype(dtype: str | None, caps: Capabilities) -> str:
+    """The dtype a port is graded at: `dtype` (a `--dtype` option; None when not given) or the
+    one the capabilities declare; `PortArgumentError` when both are given and disagree."""
+    if dtype is None:
+        return caps.dtype
     if dtype not in DTYPES:
         raise PortArgumentError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
-    if dtype == "float64" or dtype == caps.dtype:
-        return caps.dtype
-    if caps.dtype != "float64":
+    if caps.dtype_declared and dtype != caps.dtype:
         raise PortArgumentError(
             f"--dtype {dtype} contradicts the capabilities' dtype {caps.dtype}: give one"
         )

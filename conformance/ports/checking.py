@@ -20,7 +20,7 @@ from typing import TextIO
 from conformance.golden.cases import Case, load_all
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.capabilities import Capabilities, CapabilitiesError, effective_dtype
-from conformance.ports.grading import DTYPES, CaseResult, check_dtype, grade
+from conformance.ports.grading import DTYPES, CaseResult, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail, summary_table, write_junit
 from conformance.ports.runner import (
@@ -111,7 +111,7 @@ def add_dtype_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dtype",
         choices=DTYPES,
-        default="float64",
+        default=None,
         help="the port computes in float32: grade each value within its float32 bound "
         "(conformance/tolerances.py) as well (float64)",
     )
@@ -246,7 +246,7 @@ def check(
     capabilities: Capabilities | None = None,
     xfails: Xfails | None = None,
     json_report: Path | None = None,
-    dtype: str = "float64",
+    dtype: str | None = None,
 ) -> int:
     """Run and grade `port` on `cases`, print the summary, write the JUnit report if asked.
 
@@ -262,7 +262,7 @@ def check(
     """
     check_port(port)
     timeout, max_output = check_timeout(timeout), check_max_output(max_output)
-    dtype = effective_dtype(check_dtype(dtype), capabilities or Capabilities())
+    dtype = effective_dtype(dtype, capabilities or Capabilities())
     junit = None if junit is None else check_junit(junit)
     json_report = None if json_report is None else check_report_path(json_report, "json")
     if not isinstance(cases, list | tuple) or not cases:
@@ -314,6 +314,14 @@ def check(
     none = all(r.status == "unsupported" for r in results)
     if none:
         print("the port supports none of these cases", file=sys.stderr)
+    elif not any(r.status in ("pass", "partial", "xpass") for r in results):
+        none = True  # every case unsupported or an expected failure: nothing was shown right
+        counts = {s: sum(r.status == s for r in results) for s in ("fail", "error", "xfail")}
+        print(
+            f"no case passed ({counts['fail']} failed, {counts['error']} errors, "
+            f"{counts['xfail']} expected failures, the rest unsupported)",
+            file=sys.stderr,
+        )
     return 1 if bad or none else 0
 
 

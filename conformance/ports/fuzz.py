@@ -177,7 +177,7 @@ def fuzz(
     found: list[PortFailed] | None = None,
     database: Path | None = None,
     capabilities: Capabilities | None = None,
-    dtype: str = "float64",
+    dtype: str | None = None,
 ) -> int:
     """Grade `port` (a command, or for this suite's own tests a function answering a case) on
     `examples` generated cases drawn from `seed`; print the summary and, on a failure, the
@@ -371,6 +371,15 @@ def fuzz(
                 file=out,
             )
         print(f"FAILED after {tally.failed_at} of {examples} cases (seed {seed})", file=out)
+        return 1
+    if tally.errors:  # errors in the first pass, none when the same cases came again
+        print(
+            f"fuzz: {tally.errors} case(s) ended in an error (crash, hang or bad output) and "
+            "passed when sent again: the port is flaky (state kept between requests, an answer "
+            f"near --timeout?); the first: {clip(tally.first_error, 300)}",
+            file=out,
+        )
+        print(f"FAILED: flaky (seed {seed})", file=out)
         return 1
     supported = tally.supported
     print(

@@ -121,6 +121,9 @@ def read_report(path: Path) -> dict[str, Any]:
         raise ReportFileError(f"{path}: cannot read a JSON report: {err}") from None
     if not isinstance(report, dict) or report.get("format") != FORMAT:
         raise ReportFileError(f'{path}: not a port report (no "format": "{FORMAT}")')
+    problem = _shape_problem(report)
+    if problem:
+        raise ReportFileError(f"{path}: not a well-formed port report: {problem}")
     if report.get("format_version") != FORMAT_VERSION:
         raise ReportFileError(
             f"{path}: report format version {report.get('format_version')!r}; this suite reads "
@@ -129,19 +132,48 @@ def read_report(path: Path) -> dict[str, Any]:
     return report
 
 
+def _shape_problem(report: dict[str, Any]) -> str:
+    """What a report lacks that the scoreboard reads ("" if nothing)."""
+    if not isinstance(report.get("port"), dict) or "command" not in report["port"]:
+        return "no port.command"
+    if not isinstance(report.get("summary"), dict) or not isinstance(report.get("data"), dict):
+        return "no summary or data"
+    cases = report.get("cases")
+    if not isinstance(cases, list):
+        return "no list of cases"
+    for case in cases:
+        if not isinstance(case, dict) or not all(k in case for k in ("id", "status", "label")):
+            return "a case without id, status and label"
+        if not isinstance(case.get("groups"), list):
+            return f"case {str(case.get('id'))[:40]!r} has no list of groups"
+    return ""
+
+
+def _text(value: Any) -> str:
+    """A table cell's text: one line, `|` escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
 def _cell(case: dict[str, Any]) -> str:
     """A case's status as one scoreboard cell."""
     status = case["status"]
     if status == "fail":
         first = next((g for g in case["groups"] if g["state"] in ("fail", "wrong-shape")), None)
-        return "fail" if first is None else f"fail (step {first['step']}, {first['tensor']})"
-    return case["label"]
+        return "fail" if first is None else _text(f"fail (step {first['step']}, {first['tensor']})")
+    return _text(case["label"])
 
 
 def _column(report: dict[str, Any]) -> str:
     port = report["port"]
     name = port.get("name") or port["command"]
-    return f"{name} {port.get('version', '')}".strip().replace("|", "\\|")
+    options = report.get("options") or {}
+    marks = (
+        [f"graded as {options['dtype']}"] if options.get("dtype") not in (None, "float64") else []
+    )
+    marks += ["strict"] if options.get("strict") else []
+    marks += [f"xfail: {options['xfail']}"] if options.get("xfail") else []
+    label = f"{name} {port.get('version', '')}".strip()
+    return _text(label + (f" ({', '.join(marks)})" if marks else ""))
 
 
 def scoreboard(reports: list[dict[str, Any]]) -> str:
@@ -155,7 +187,7 @@ def scoreboard(reports: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for case_id in ids:
         cells = [_cell(p[case_id]) if case_id in p else "-" for p in by_port]
-        lines.append(f"| {case_id} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_text(case_id)} | " + " | ".join(cells) + " |")
     lines.append("| **level reached** | " + " | ".join(f"**{r['level']}**" for r in reports) + " |")
     counts = [
         f"{r['summary']['pass']} of {len(r['cases']) - r['summary']['unsupported']}"

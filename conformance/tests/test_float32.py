@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import functools
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,14 +40,19 @@ from conformance.ports.grading import grade, tolerance_for
 from conformance.ports.mutants import MUTANTS
 from conformance.ports.protocol import dtype_argument
 from conformance.ports.runner import Outcome, PortArgumentError, run_command, run_solver
-from conformance.roundoff import float32_bound
+from conformance.roundoff import float32_bound, not_derived
 from conformance.tests.inputs import golden_cases
 from conformance.tolerances import ELEMENTARY_ULPS, FLOAT64
 from scratch import Params
 
 CASES = list(golden_cases())
 BY_ID = {case.id: case for case in CASES}
-GRADED = [case for case in CASES if case.kind in ("network", "perceptron")]
+# SGD's momentum state and mini-batches have no derived float32 bound yet (roundoff.not_derived):
+# graded at float32 they are unsupported, which test_sgd_cases_are_unsupported_at_float32 checks.
+GRADED = [
+    case for case in CASES if case.kind in ("network", "perceptron") and not_derived(case) is None
+]
+NOT_DERIVED = [case for case in CASES if case.kind == "network" and not_derived(case)]
 SOLVERS = {
     "scratch": functools.partial(scratch_port.solve, dtype="float32"),
     "reference": functools.partial(reference_port.solve, dtype="float32"),
@@ -105,13 +111,16 @@ def test_float32_ports_margins_on_the_golden_cases_are_reported(capsys):
     assert all(m < 1 for m, _ in worst.values())
 
 
-@pytest.mark.parametrize("port", SOLVERS)
-def test_float32_port_passes_a_quick_fuzz_at_float32(port):
+@pytest.mark.parametrize(("port", "examples"), [("scratch", 16), ("reference", 8)])
+def test_float32_port_passes_a_quick_fuzz_at_float32(port, examples):
+    # Two (one) of each stratum; the long form is `python -m benchmarks.agreement --dtype
+    # float32`.
     out = io.StringIO()
     solve = SOLVERS[port]
-    code = fuzz(lambda c: run_solver(solve, c), examples=16, dtype="float32", out=out)
+    code = fuzz(lambda c: run_solver(solve, c), examples=examples, dtype="float32", out=out)
     assert code == 0, out.getvalue()
-    assert "16 of 16 generated cases supported, all passed" in out.getvalue()
+    # the SGD stratum's cases with momentum or mini-batches are unsupported at float32
+    assert re.search(rf"\d+ of {examples} generated cases supported, all passed", out.getvalue())
 
 
 def test_the_scratch_port_command_takes_dtype_float32(tmp_path):
@@ -175,7 +184,7 @@ def test_mutant_fails_at_float32(name):
 
 def test_float32_mutant_passes_at_float32_and_fails_at_float64():
     answer_of = mutant_answer("float32")
-    networks = [c for c in CASES if c.kind == "network"]
+    networks = [c for c in GRADED if c.kind == "network"]
     outcomes = {c.id: answer_of(c) for c in networks}
     at32 = [grade(c, outcomes[c.id], strict=True, dtype="float32") for c in networks]
     at64 = [grade(c, outcomes[c.id], strict=True) for c in networks]
@@ -321,3 +330,11 @@ def test_an_unknown_dtype_on_the_command_line_is_a_usage_error(argv, capsys):
         else:
             ports_main(argv)
     assert stop.value.code == 2 and "--dtype: invalid choice: 'f16'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", NOT_DERIVED, ids=lambda c: c.id)
+def test_sgd_cases_are_unsupported_at_float32_and_graded_at_float64(case):
+    outcome = run_solver(scratch_port.solve, case)
+    at32 = grade(case, outcome, strict=True, dtype="float32")
+    assert at32.status == "unsupported" and "no float32 bound is derived" in at32.message
+    assert grade(case, outcome, strict=True).status == "pass"

@@ -144,7 +144,9 @@ def test_an_expected_failure_is_xfail_and_one_that_passes_is_reported(tmp_path):
     wrong = Outcome("ok", text=answer(case).text.replace("0,cost,0,0,162", "0,cost,0,0,1.62"))
     listed = xfails(tmp_path, "# our library reports cost / 100\nT1-blog/cost  scaled by 1/100\n")
     result = grade(case, wrong, xfails=listed)
-    assert result.status == "pass" and result.count("xfail") == 1, result.message
+    # not "pass": an expected failure is not a right value, and the level stops before it
+    assert result.status == "xfail" and result.count("xfail") == 1, result.message
+    assert result.level == "none" and "wrong as expected (xfail)" in result.message
     passing = grade(case, answer(case), xfails=listed)
     assert passing.count("xpass") == 10 and any("xpass T1-blog/cost" in n for n in passing.notes)
     assert grade(case, answer(case), strict=True, xfails=listed).status == "fail"
@@ -207,3 +209,40 @@ def test_a_file_that_is_not_a_report_is_named(tmp_path, capsys):
         read_report(path)
     assert ports_main(["scoreboard", str(path)]) == 2
     assert "other.json: not a port report" in capsys.readouterr().err
+
+
+# -- what the adversarial review found ---------------------------------------------------------
+def test_a_run_where_every_case_is_an_expected_failure_fails(tmp_path, capsys):
+    # Listing every case as an expected failure must not turn a useless port green.
+    (xf := tmp_path / "xfail.txt").write_text("T1-blog  everything\n")
+    code = ports_main(
+        ["check", "--port", "true", "--case", "T1-blog", "--xfail", str(xf), "--strict"]
+    )
+    assert code == 1 and "no case passed" in capsys.readouterr().err
+
+
+def test_a_port_that_errs_once_then_passes_fails_the_fuzz_as_flaky():
+    calls = []
+
+    def port(case):
+        calls.append(case.id)
+        if len(calls) <= 2:
+            return Outcome("crash", message="crash: exit status 1")
+        return answer(case)
+
+    out = io.StringIO()
+    assert fuzz(port, examples=4, out=out) == 1
+    assert "the port is flaky" in out.getvalue()
+
+
+def test_an_empty_tensor_declaration_is_refused():
+    with pytest.raises(CapabilitiesError, match="an empty list declares a port that records"):
+        Capabilities.from_dict({"tensors": []})
+
+
+def test_a_malformed_report_is_named(tmp_path):
+    (path := tmp_path / "m.json").write_text(
+        json.dumps({"format": "mlp-conformance port report", "format_version": 1})
+    )
+    with pytest.raises(ReportFileError, match=r"not a well-formed port report: no port\.command"):
+        read_report(path)
