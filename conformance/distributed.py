@@ -27,7 +27,7 @@ from conformance.golden.runner import batches, training_options
 from conformance.tolerances import FLOAT64
 from reference import TorchMLP
 from reference.distributed import Job, gloo_unavailable, train_data_parallel
-from scratch.errors import ConfigError
+from scratch.errors import ConfigError, MLPInputError
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,16 @@ def single_process(job: Job) -> list[dict[str, np.ndarray]]:
     return after
 
 
-def check(case: Case, world_size: int = 2, **job_options: object) -> Outcome:
+def check(
+    case: Case, world_size: int = 2, timeout: float = 300.0, **job_options: object
+) -> Outcome:
     """Train `case` on `world_size` ranks; assert every rank's parameters after every step equal
     the single-process step's (float64 tolerance; `AssertionError` naming the rank, the step
-    and the parameter)."""
+    and the parameter). Ranks still running after `timeout` seconds: `TimeoutError`."""
     job = job_of(case, **job_options)
     expected = single_process(job)
     start = time.perf_counter()
-    ranks = train_data_parallel(job, world_size)
+    ranks = train_data_parallel(job, world_size, timeout)
     seconds = time.perf_counter() - start
     largest, where = 0.0, "-"
     for rank, steps in enumerate(ranks):
@@ -112,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world-size", type=int, default=2, help="processes (ranks): 2")
     parser.add_argument("--steps", type=int, default=None, help="only the first N steps")
     parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds before the ranks still running are killed (default 300)",
+    )
+    parser.add_argument(
         "--no-sum-scaling",
         action="store_true",
         help="a sum case's loss not scaled by the world size (the bug this shows)",
@@ -122,12 +130,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {why}", file=sys.stderr)
         return 2
     folder = DATA / args.case if (DATA / args.case).is_dir() else args.case
-    case = load_case(folder)
+    try:
+        case = load_case(folder)
+    except MLPInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     try:
         outcome = check(
-            case, args.world_size, sum_scaling=not args.no_sum_scaling, steps=args.steps
+            case,
+            args.world_size,
+            timeout=args.timeout,
+            sum_scaling=not args.no_sum_scaling,
+            steps=args.steps,
         )
-    except (ConfigError, AssertionError) as err:
+    except (ConfigError, AssertionError, TimeoutError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(

@@ -26,6 +26,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,50 +100,70 @@ def _rank_loss(job: Job, Z: torch.Tensor, A: torch.Tensor, Y: torch.Tensor, m: i
     return summed * (world / d)
 
 
+def _train(rank: int, world_size: int, job: Job) -> dict[str, np.ndarray]:
+    """This rank's training: {"STEP/NAME": the parameter after that step}. Every DDP object
+    (its reducer holds the process group) is freed when this returns."""
+    mlp = TorchMLP(job.spec, job.params, dtype=torch.float64, device="cpu")
+    model = DistributedDataParallel(_Output(mlp))
+    layers = mlp.layers
+    trained = [p for layer in layers for p in (layer.weight, layer.bias) if p is not None]
+    if job.freeze_biases:
+        trained = [layer.weight for layer in layers]
+    sgd = torch.optim.SGD(trained, lr=job.lr, maximize=job.maximize, **job.optimizer.torch_kwargs())
+    X, Y = torch.tensor(job.X), torch.tensor(job.Y)
+    after: dict[str, np.ndarray] = {}
+    for step, rows in enumerate(job.batches):
+        mine = np.array_split(rows, world_size)[rank]
+        sgd.zero_grad(set_to_none=False)
+        Z, A = model(X[mine])
+        _rank_loss(job, Z, A, Y[mine], len(rows)).backward()
+        sgd.step()
+        for name, array in mlp.export_params().arrays().items():
+            after[f"{step}/{name}"] = array
+    return after
+
+
 def _worker(rank: int, world_size: int, job: Job) -> None:
+    """One rank: train, save the parameters to rank<RANK>.npz, leave the process group.
+    The group is destroyed only once nothing refers to it any more (`_train` has returned, a
+    failure's traceback is formatted and dropped): destroyed while DDP's reducer still held
+    it, gloo's destructor deadlocked about one run in eight."""
     torch.set_num_threads(job.threads)
     init = f"file://{job._folder}/rendezvous"
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world_size)
+    failure = None
     try:
-        mlp = TorchMLP(job.spec, job.params, dtype=torch.float64, device="cpu")
-        model = DistributedDataParallel(_Output(mlp))
-        layers = mlp.layers
-        trained = [p for layer in layers for p in (layer.weight, layer.bias) if p is not None]
-        if job.freeze_biases:
-            trained = [layer.weight for layer in layers]
-        sgd = torch.optim.SGD(
-            trained, lr=job.lr, maximize=job.maximize, **job.optimizer.torch_kwargs()
-        )
-        X, Y = torch.tensor(job.X), torch.tensor(job.Y)
-        after: dict[str, np.ndarray] = {}
-        for step, rows in enumerate(job.batches):
-            mine = np.array_split(rows, world_size)[rank]
-            sgd.zero_grad(set_to_none=False)
-            Z, A = model(X[mine])
-            _rank_loss(job, Z, A, Y[mine], len(rows)).backward()
-            sgd.step()
-            for name, array in mlp.export_params().arrays().items():
-                after[f"{step}/{name}"] = array
-        np.savez(Path(job._folder) / f"rank{rank}.npz", **after)
-    finally:
-        dist.destroy_process_group()
+        np.savez(Path(job._folder) / f"rank{rank}.npz", **_train(rank, world_size, job))
+    except Exception:
+        failure = traceback.format_exc()
+    dist.destroy_process_group()
+    if failure is not None:
+        raise RuntimeError(f"rank {rank} of {world_size} failed:\n{failure}")
 
 
-def train_data_parallel(job: Job, world_size: int) -> list[list[dict[str, np.ndarray]]]:
+def train_data_parallel(
+    job: Job, world_size: int, timeout: float = 300.0
+) -> list[list[dict[str, np.ndarray]]]:
     """Train `job` on `world_size` gloo processes (forked where the platform can, else
     spawned). Returns, for each rank, the parameters after each step ({"W1": ..., "b1": ...},
-    internal layout). A rank that fails raises in the caller with its traceback."""
+    internal layout). A rank that fails raises in the caller with its traceback; ranks still
+    running after `timeout` seconds are killed and `TimeoutError` says which."""
     why = gloo_unavailable()
     if why:
         raise ConfigError(why)
     if world_size < 1:
         raise ConfigError(f"world_size must be >= 1, got {world_size}")
+    if not timeout > 0:
+        raise ConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     with tempfile.TemporaryDirectory() as folder:
         job._folder = folder
         if sys.platform == "linux":  # every rank on this machine: the loopback device
             os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
-        mp.start_processes(_worker, args=(world_size, job), nprocs=world_size, start_method=method)
+        context = mp.start_processes(
+            _worker, args=(world_size, job), nprocs=world_size, join=False, start_method=method
+        )
+        _join(context, time.monotonic() + timeout, timeout)
         results = []
         for rank in range(world_size):
             with np.load(Path(folder) / f"rank{rank}.npz") as saved:
@@ -151,3 +173,18 @@ def train_data_parallel(job: Job, world_size: int) -> list[list[dict[str, np.nda
                     steps[int(step)][name] = saved[key]
             results.append(steps)
     return results
+
+
+def _join(context: mp.ProcessContext, deadline: float, timeout: float) -> None:
+    """Wait for every rank (a failed rank raises here, the others stopped by torch); past
+    `deadline`, kill the ranks still running and raise `TimeoutError` naming them."""
+    while not context.join(timeout=max(0.0, min(1.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            alive = [rank for rank, p in enumerate(context.processes) if p.is_alive()]
+            for p in context.processes:
+                p.kill()
+                p.join()
+            raise TimeoutError(
+                f"data-parallel training did not finish within {timeout:g} s: rank(s) "
+                f"{alive} still running, killed"
+            )

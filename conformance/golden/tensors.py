@@ -147,31 +147,55 @@ def read_table(
 
 def _grouped_arrays(path: Path, frame: pd.DataFrame, keys: list[str]) -> dict:
     """Group a long frame by `keys` into arrays, checking each is complete: every (row, col)
-    of its shape (1 + max row, 1 + max col) present exactly once, none negative."""
+    of its shape (1 + max row, 1 + max col) present exactly once, none negative.
+
+    The checks run over every group at once; the first problem in file order is named (its
+    row is the frame's index + 2). Groups come out in order of first appearance."""
     rows, cols = frame["row"].to_numpy(), frame["col"].to_numpy()
     values = frame["value"].to_numpy(dtype=np.float64)
+    names = frame["tensor"].to_numpy()
+    if len(frame) == 0:
+        return {}
+    if len(keys) > 1:
+        group, uniques = pd.MultiIndex.from_frame(frame[keys]).factorize()
+    else:
+        group, uniques = pd.factorize(names, sort=False)
+    line = lambda i: int(frame.index[i]) + 2  # noqa: E731
+    negative = np.flatnonzero((rows < 0) | (cols < 0))
+    if len(negative):
+        i = negative[0]
+        raise CaseFormatError(f"{path}, row {line(i)}: negative row/col for tensor {names[i]!r}")
+    count = len(uniques)
+    height = np.zeros(count, dtype=np.int64)
+    width = np.zeros(count, dtype=np.int64)
+    np.maximum.at(height, group, rows + 1)
+    np.maximum.at(width, group, cols + 1)
+    cells = rows * width[group] + cols
+    order = np.lexsort((cells, group))
+    same = (np.diff(group[order]) == 0) & (np.diff(cells[order]) == 0)
+    if same.any():
+        # each repeat after the first occurrence; the first of them in file order is named
+        repeats = np.maximum(order[1:][same], order[:-1][same])
+        i = int(repeats.min())
+        raise CaseFormatError(f"{path}, row {line(i)}: tensor {names[i]!r} repeats a cell")
+    present = np.bincount(group, minlength=count)
+    incomplete = np.flatnonzero(present != height * width)
+    if len(incomplete):
+        g = incomplete[0]
+        name = names[np.flatnonzero(group == g)[0]]
+        shape = (int(height[g]), int(width[g]))
+        raise CaseFormatError(
+            f"{path}: tensor {name!r} of shape {shape} has {present[g]} of "
+            f"{shape[0] * shape[1]} cells; every (row, col) must be present"
+        )
+    starts = np.r_[0, np.cumsum(present)[:-1]]
     arrays = {}
-    for key, index in frame.groupby(keys, sort=False).indices.items():
+    for g, key in enumerate(uniques):
+        index = order[starts[g] : starts[g] + present[g]]  # this group's cells, in cell order
+        A = np.empty((int(height[g]), int(width[g])))
+        A.flat[cells[index]] = values[index]
         key = key if isinstance(key, tuple) else (key,)
         name = str(key[-1])
-        r, c = rows[index], cols[index]
-        negative = np.flatnonzero((r < 0) | (c < 0))
-        if len(negative):
-            line = int(frame.index[index[negative[0]]]) + 2
-            raise CaseFormatError(f"{path}, row {line}: negative row/col for tensor {name!r}")
-        shape = (int(r.max()) + 1, int(c.max()) + 1)
-        cells = r * shape[1] + c
-        dup = pd.Series(cells).duplicated().to_numpy()
-        if dup.any():
-            line = int(frame.index[index[np.flatnonzero(dup)[0]]]) + 2
-            raise CaseFormatError(f"{path}, row {line}: tensor {name!r} repeats a cell")
-        if len(cells) != shape[0] * shape[1]:
-            raise CaseFormatError(
-                f"{path}: tensor {name!r} of shape {shape} has {len(cells)} of "
-                f"{shape[0] * shape[1]} cells; every (row, col) must be present"
-            )
-        A = np.empty(shape)
-        A.flat[cells] = values[index]
         arrays[(int(key[0]), name) if len(keys) == 2 else name] = A
     return arrays
 
@@ -189,7 +213,8 @@ def trajectory_arrays(path: Path, frame: pd.DataFrame) -> dict[tuple[int, str], 
 
 
 def arrays_to_rows(arrays: dict[str, np.ndarray], step: int | None = None) -> list[list[object]]:
-    """Long rows (step,) tensor, row, col, value for each array (1-D arrays as a column)."""
+    """Long rows (step,) tensor, row, col, value for each array (1-D arrays as a column), row
+    by row; the values as `format_value` writes them."""
     rows: list[list[object]] = []
     for name, A in arrays.items():
         A = np.asarray(A, dtype=np.float64)
@@ -200,9 +225,12 @@ def arrays_to_rows(arrays: dict[str, np.ndarray], step: int | None = None) -> li
             if A.ndim
             else A.reshape(1, 1)
         )
-        for (r, c), x in np.ndenumerate(A2):
-            row = [name, r, c, format_value(x)]
-            rows.append(row if step is None else [step, *row])
+        if A2.size == 0:
+            continue
+        r, c = np.divmod(np.arange(A2.size), A2.shape[1])
+        texts = [format(x, ".17g") for x in A2.ravel().tolist()]
+        lead = [name] if step is None else [step, name]
+        rows += [[*lead, i, j, t] for i, j, t in zip(r.tolist(), c.tolist(), texts, strict=True)]
     return rows
 
 

@@ -133,42 +133,36 @@ def check_dtype(dtype: object) -> str:
     return dtype
 
 
-def _states(case: Case, frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """`groups` with each one's state and, for a wrong shape, what is wrong: the expected
-    shape, the cells missing and the first cell the port printed beyond that shape."""
-    expected = case.expected
-    emitted = set(zip(frame["step"], frame["tensor"], strict=True))
-    shapes = expected.groupby(["step", "tensor"], sort=False)[["row", "col"]].max() + 1
-    cells = pd.MultiIndex.from_arrays([expected[k].to_numpy() for k in KEYS])
-    extra = frame[~pd.MultiIndex.from_arrays([frame[k].to_numpy() for k in KEYS]).isin(cells)]
-    group_of = pd.MultiIndex.from_arrays([extra["step"].to_numpy(), extra["tensor"].to_numpy()])
-    inside = extra[group_of.isin(shapes.index)].drop_duplicates(["step", "tensor"])
-    beyond = {
-        (step, tensor): (int(row), int(col))
-        for step, tensor, row, col in inside[["step", "tensor", "row", "col"]].itertuples(
-            index=False
-        )
-    }
-    states, shape_notes = [], []
-    for row in groups.itertuples():
-        key = (row.step, row.tensor)
-        shape = tuple(int(v) for v in shapes.loc[key])
-        note = ""
-        if key not in emitted:
-            state = "omitted"
-        elif row.missing or key in beyond:
-            state = "wrong-shape"
-            parts = [f"expected shape {shape}"]
-            if row.missing:
-                parts.append(f"{row.missing} of {row.cells} cells missing")
-            if key in beyond:
-                parts.append(f"cell {beyond[key]} is beyond it")
-            note = "; ".join(parts)
-        else:
-            state = "pass" if row.ok else "fail"
-        states.append(state)
-        shape_notes.append(note)
-    return groups.assign(state=states, shape_note=shape_notes)
+def _states(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """`groups` (`compare_frames` of the port's rows `frame` against the case) with each
+    one's state and, for a wrong shape, what is wrong: the expected shape, the cells missing
+    and the first cell the port printed beyond that shape. Computed for every group at once;
+    only the wrong shapes (few) get their note one by one."""
+    printed = groups["printed"].to_numpy()
+    missing = groups["missing"].to_numpy()
+    emitted = printed > 0
+    beyond = printed > groups["cells"].to_numpy() - missing
+    wrong_shape = emitted & ((missing > 0) | beyond)
+    state = np.where(groups["ok"].to_numpy(dtype=bool), "pass", "fail").astype(object)
+    state[wrong_shape] = "wrong-shape"
+    state[~emitted] = "omitted"
+    notes = np.full(len(groups), "", dtype=object)
+    for i in np.flatnonzero(wrong_shape):
+        g = groups.iloc[i]
+        shape = (int(g["rows"]), int(g["cols"]))
+        parts = [f"expected shape {shape}"]
+        if missing[i]:
+            parts.append(f"{g['missing']} of {g['cells']} cells missing")
+        if beyond[i]:
+            mine = frame[(frame["step"] == g["step"]) & (frame["tensor"] == g["tensor"])]
+            r, c = mine["row"], mine["col"]
+            outside = mine[(r < 0) | (c < 0) | (r >= shape[0]) | (c >= shape[1])]
+            if not outside.empty:  # (else a cell inside the shape that the case lacks)
+                parts.append(
+                    f"cell {(int(outside['row'].iat[0]), int(outside['col'].iat[0]))} is beyond it"
+                )
+        notes[i] = "; ".join(parts)
+    return groups.assign(state=state, shape_note=notes)
 
 
 def unknown_tensors(case: Case, frame: pd.DataFrame) -> tuple[str, ...]:
@@ -305,7 +299,7 @@ def _graded(
         message = f"no float32 bound is derived for {why}: graded only as a float64 port"
         return CaseResult(case.id, "unsupported", message)
     bound = float32_bound(case) if dtype == "float32" else None
-    groups = _states(case, frame, compare_frames(frame, case.expected, tol, bound))
+    groups = _states(frame, compare_frames(frame, case.expected, tol, bound))
     notes = unknown_tensors(case, frame)
     if xfails is not None:
         groups, xnotes = xfails.apply(case.id, groups)

@@ -20,6 +20,7 @@ right but stops short of it is "partial (LEVEL)", LEVEL the highest reached ("no
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -34,6 +35,7 @@ _BACKWARD = ("dA", "aprime", "dZ", "dW", "db")
 _PERCEPTRON = ("prediction", "error", "w", "b", "errors", "epochs")
 
 
+@functools.lru_cache(maxsize=4096)
 def _parts(tensor: str) -> tuple[str, int, bool]:
     """("dW", 2, False) for "dW2", ("W", 1, True) for "W1_after", (name, 0, False) otherwise."""
     m = _LAYER.match(tensor)
@@ -63,6 +65,7 @@ def tensor_level(kind: str, depth: int, step: int, tensor: str) -> int:
     return 3
 
 
+@functools.lru_cache(maxsize=4096)
 def computation_key(kind: str, depth: int, tensor: str) -> int:
     """Where `tensor` is computed within a step: a network's forward pass layer by layer (Z1,
     A1, Z2, A2, ...), the cost, the backward pass from the output layer down (dA, aprime, dZ,
@@ -89,20 +92,22 @@ def computation_key(kind: str, depth: int, tensor: str) -> int:
 
 def in_computation_order(kind: str, depth: int, groups: pd.DataFrame) -> pd.DataFrame:
     """`groups` (one row per step and tensor) sorted by step, then `computation_key`."""
-    keys = [computation_key(kind, depth, t) for t in groups["tensor"]]
-    order = np.lexsort((np.array(keys, dtype=np.int64), groups["step"].to_numpy(np.int64)))
+    codes, tensors = pd.factorize(groups["tensor"].astype(str).to_numpy(), sort=False)
+    keys = np.array([computation_key(kind, depth, t) for t in tensors], dtype=np.int64)
+    order = np.lexsort((keys[codes], groups["step"].to_numpy(np.int64)))
     return groups.iloc[order].reset_index(drop=True)
 
 
 def levels_of(kind: str, depth: int, groups: pd.DataFrame) -> np.ndarray:
-    """The level index of each row of `groups` (columns step, tensor)."""
-    return np.array(
-        [
-            tensor_level(kind, depth, int(s), str(t))
-            for s, t in zip(groups["step"], groups["tensor"], strict=True)
-        ],
+    """The level index of each row of `groups` (columns step, tensor), worked out once per
+    distinct (step 0 or not, tensor)."""
+    later = (groups["step"].to_numpy(np.int64) != 0).astype(np.int64)
+    codes, tensors = pd.factorize(groups["tensor"].astype(str).to_numpy(), sort=False)
+    table = np.array(
+        [[tensor_level(kind, depth, step, t) for step in (0, 1)] for t in tensors],
         dtype=np.int64,
-    )
+    ).reshape(len(tensors), 2)
+    return table[codes, later]
 
 
 def level_reached(levels: np.ndarray, right: np.ndarray) -> int:

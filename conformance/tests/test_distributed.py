@@ -7,11 +7,12 @@ Skipped, with the reason, where torch.distributed or its gloo backend is missing
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 
 import pytest
 
 from conformance.compare import assert_close
-from conformance.distributed import check, job_of, single_process
+from conformance.distributed import check, job_of, main, single_process
 from conformance.tests.inputs import golden_cases
 from conformance.tolerances import FLOAT64
 from reference.distributed import gloo_unavailable, train_data_parallel
@@ -44,3 +45,17 @@ def test_ddp_divides_a_summed_loss_by_the_world_size():
     with pytest.raises(AssertionError, match="rank0/step0"):
         check(case, 2, sum_scaling=False, steps=1)
     check(case, 2, sum_scaling=True)
+
+
+def test_ranks_past_their_timeout_are_killed_and_named():
+    # No rank finishes in a millisecond: each is killed, and nothing is left running.
+    job = job_of(CASES["S-mini-batch-partial"])
+    with pytest.raises(TimeoutError, match=r"within 0.001 s: rank\(s\) \[0, 1\] still running"):
+        train_data_parallel(job, 2, timeout=0.001)
+    assert multiprocessing.active_children() == []
+
+
+def test_the_command_names_a_missing_case_without_a_traceback(capsys):
+    assert main(["no-such-case"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no-such-case" in err and "Traceback" not in err

@@ -243,6 +243,16 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
             r"Z1 +wrong-shape \(forward\): expected shape \(1, 3\); cell \(1, 0\) is beyond it",
         ),
         (
+            "print('step,tensor,row,col,value')\n" + GOOD_T1 + "\nprint('0,Z1,0,-1,3')",
+            "fail",
+            r"Z1 +wrong-shape \(forward\): expected shape \(1, 3\); cell \(0, -1\) is beyond",
+        ),
+        (
+            "print('step,tensor,row,col,value')\n" + GOOD_T1 + "\nprint('99999,Z1,0,0,3')",
+            "partial",
+            r"partial \(none\)",
+        ),
+        (
             "print('step,tensor,row,col,value')\nprint('0,Z1,0,0,6')",
             "fail",
             r"Z1 +wrong-shape \(forward\): expected shape \(1, 3\); 2 of 3 cells missing",
@@ -267,6 +277,8 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
         "non-numeric",
         "repeated-cell",
         "extra-row",
+        "negative-col",
+        "a-step-the-case-lacks",
         "missing-cells",
         "wrong-value",
         "nothing-expected",
