@@ -91,16 +91,26 @@ def fingerprint(root: Path) -> dict[str, str]:
     times; for a folder its permissions (a folder's times move with its entries, which are
     listed themselves). Cheap, no file read; any write, creation, removal, rename or chmod
     changes it, and the change time cannot be set back. What a port run is checked with."""
-    out = {}
-    for top, dirs, files in os.walk(root):
-        for name in [*dirs, *files]:
-            path = Path(top, name)
-            with contextlib.suppress(OSError):
-                i = path.lstat()
-                out[path.relative_to(root).as_posix()] = (
-                    stat.filemode(i.st_mode)
-                    if stat.S_ISDIR(i.st_mode)
-                    else f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} "
+    out: dict[str, str] = {}
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                i = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(i.st_mode):
+                out[rel] = stat.filemode(i.st_mode)
+                pending.append((entry.path, rel + "/"))
+            else:
+                out[rel] = (
+                    f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} "
                     f"{i.st_ctime_ns}"
                 )
     with contextlib.suppress(OSError):

@@ -23,14 +23,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # says so with its own `np.errstate`. Cheaper than an autouse fixture around 7,000 tests.
     np.seterr(over="raise", divide="raise", invalid="raise", under="ignore")
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped cleanly without one")
-    config.addinivalue_line("markers", "long: a slow check of a large case; runs with --long")
+    config.addinivalue_line(
+        "markers", "long: a slow check whose quick form runs by default; runs with --long"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `long` are skipped, with the reason, unless `--long` is given."""
     if config.getoption("--long"):
         return
-    skip = pytest.mark.skip(reason="a long check of a large golden case: run with --long")
+    skip = pytest.mark.skip(reason="a slow check (its quick form runs by default): run with --long")
     for item in items:
         if "long" in item.keywords:
             item.add_marker(skip)
@@ -49,7 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--long",
         action="store_true",
-        help="also run the checks marked long (the large golden cases' slowest checks)",
+        help="also run the checks marked long (the large cases, and the whole of what the suite "
+        "checks in a quick form by default)",
     )
     group = parser.getgroup("mlp-conformance ports")
     group.addoption(

@@ -288,7 +288,18 @@ def assert_same_case(ours: Case, theirs: Case) -> None:
             pd.testing.assert_frame_equal(getattr(ours, frame), getattr(theirs, frame))
 
 
-@pytest.mark.parametrize("case_id", sorted(p.name for p in DATA.iterdir() if p.is_dir()))
+# One case of each kind and format (a perceptron, an init case, a network with transcribed
+# figures, one with an optimizer and mini-batches); every case with --long.
+CRLF_QUICK = {"T1-blog", "T2-init-2-2-1", "T4-perceptron-and", "S-mini-batch-partial"}
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    [
+        pytest.param(name, marks=[] if name in CRLF_QUICK else [pytest.mark.long], id=name)
+        for name in sorted(p.name for p in DATA.iterdir() if p.is_dir())
+    ],
+)
 def test_crlf_and_a_byte_order_mark_are_accepted_in_every_file(tmp_path, case_id):
     folder = copy_case(tmp_path, case_id)
     for file in folder.iterdir():
