@@ -184,7 +184,23 @@ def unknown_tensors(case: Case, frame: pd.DataFrame) -> tuple[str, ...]:
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         notes.append(f"unknown tensor {printable(name)[:40]!r}{hint}: not graded")
     more = (f"... and {len(notes) - 10} more unknown tensors",) if len(notes) > 10 else ()
-    return (*notes[:10], *more)
+    return (*notes[:10], *more, *_unknown_steps(case, frame))
+
+
+def _unknown_steps(case: Case, frame: pd.DataFrame) -> tuple[str, ...]:
+    """A note naming the steps the port printed rows at where the case records no value (a
+    step past the end, a negative one, or one between the steps a case records): not graded."""
+    known = np.unique(case.expected["step"].to_numpy(np.int64))
+    steps = frame["step"].to_numpy(np.int64)
+    outside = ~np.isin(steps, known)
+    if not outside.any():
+        return ()
+    odd = np.unique(steps[outside])
+    listed = ", ".join(str(int(k)) for k in odd[:5])
+    if len(odd) > 5:
+        listed += f" and {len(odd) - 5} more"
+    rows = int(outside.sum())
+    return (f"{rows} row(s) at step(s) {listed}, where the case records no value: not graded",)
 
 
 def conclude(

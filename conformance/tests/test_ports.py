@@ -250,7 +250,7 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
         (
             "print('step,tensor,row,col,value')\n" + GOOD_T1 + "\nprint('99999,Z1,0,0,3')",
             "partial",
-            r"partial \(none\)",
+            r"note: 1 row\(s\) at step\(s\) 99999, where the case records no value: not graded",
         ),
         (
             "print('step,tensor,row,col,value')\nprint('0,Z1,0,0,6')",
@@ -264,6 +264,11 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
             r"Z1 \(wrong value\)",
         ),
         ("print('step,tensor,row,col,value'); print('0,nothing,0,0,1')", "fail", r"output none of"),
+        (
+            "print('step,tensor,row,col,value')\n" + GOOD_T1 + "\nprint('0,W1after,0,0,1')",
+            "partial",
+            r"note: unknown tensor 'W1after' \(did you mean 'W1_after'\?\): not graded",
+        ),
         ("print('no', file=sys.stderr); raise SystemExit(3)", "unsupported", r"no"),
     ],
     ids=[
@@ -282,6 +287,7 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
         "missing-cells",
         "wrong-value",
         "nothing-expected",
+        "misspelled-tensor",
         "unsupported",
     ],
 )
