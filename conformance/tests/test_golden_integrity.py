@@ -181,6 +181,30 @@ def test_a_changed_file_is_named_with_how_to_regenerate(tmp_path, rel, edit, wha
 
 
 @pytest.mark.parametrize(
+    ("rel", "edit", "what"), [m[1:] for m in MANIFEST_EDITS], ids=[m[0] for m in MANIFEST_EDITS]
+)
+def test_a_change_after_a_load_is_seen_by_the_next_load(tmp_path, monkeypatch, rel, edit, what):
+    # load_all keeps the cases of a folder whose files are a second old or more, and gives them
+    # again while nothing under it changed: here the copy is made to look settled, and each
+    # edit made after the first load is still found by the second.
+    import conformance.golden.cases as cases
+
+    root = copy_case(tmp_path, T1, manifest=True).parent
+    later = cases.time.time_ns() + 5_000_000_000
+    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
+    first = load_all(root)
+    assert load_all(root)[0] is first[0]  # kept: read once
+    edit(root / rel)
+    with pytest.raises(ManifestError, match=f"{what}: {re.escape(rel)}"):
+        load_all(root)
+
+
+def test_fresh_files_are_read_again_each_time(tmp_path):
+    root = copy_case(tmp_path, T1, manifest=True).parent
+    assert load_all(root)[0] is not load_all(root)[0]
+
+
+@pytest.mark.parametrize(
     ("edit", "message"), [m[1:] for m in BAD_MANIFESTS], ids=[m[0] for m in BAD_MANIFESTS]
 )
 def test_a_bad_manifest_is_named(tmp_path, edit, message):
