@@ -92,10 +92,10 @@ def check(
     the single-process step's (float64 tolerance; `AssertionError` naming the rank, the step
     and the parameter). Ranks still running after `timeout` seconds: `TimeoutError`."""
     job = job_of(case, **job_options)
-    expected = single_process(job)
     start = time.perf_counter()
-    ranks = train_data_parallel(job, world_size, timeout)
+    ranks = train_data_parallel(job, world_size, timeout)  # (checks its arguments first)
     seconds = time.perf_counter() - start
+    expected = single_process(job)
     largest, where = 0.0, "-"
     for rank, steps in enumerate(ranks):
         for step, (got, want) in enumerate(zip(steps, expected, strict=True)):

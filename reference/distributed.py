@@ -131,12 +131,16 @@ def _worker(rank: int, world_size: int, job: Job) -> None:
     torch.set_num_threads(job.threads)
     init = f"file://{job._folder}/rendezvous"
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world_size)
-    failure = None
+    failure, stop = None, None
     try:
         np.savez(Path(job._folder) / f"rank{rank}.npz", **_train(rank, world_size, job))
     except Exception:
         failure = traceback.format_exc()
+    except (SystemExit, KeyboardInterrupt) as err:  # kept as a new one, without its frames
+        stop = SystemExit(err.code) if isinstance(err, SystemExit) else KeyboardInterrupt()
     dist.destroy_process_group()
+    if stop is not None:
+        raise stop
     if failure is not None:
         raise RuntimeError(f"rank {rank} of {world_size} failed:\n{failure}")
 

@@ -149,51 +149,60 @@ def _grouped_arrays(path: Path, frame: pd.DataFrame, keys: list[str]) -> dict:
     """Group a long frame by `keys` into arrays, checking each is complete: every (row, col)
     of its shape (1 + max row, 1 + max col) present exactly once, none negative.
 
-    The checks run over every group at once; the first problem in file order is named (its
-    row is the frame's index + 2). Groups come out in order of first appearance."""
-    rows, cols = frame["row"].to_numpy(), frame["col"].to_numpy()
-    values = frame["value"].to_numpy(dtype=np.float64)
-    names = frame["tensor"].to_numpy()
+    The checks run over every group at once. The first group (in order of first appearance)
+    with a problem is named: a negative row or col first, then a repeated cell (its second
+    line), then missing cells; a line is the frame's index + 2. Groups come out in order of
+    first appearance."""
     if len(frame) == 0:
         return {}
+    rows, cols = frame["row"].to_numpy(np.int64), frame["col"].to_numpy(np.int64)
+    values = frame["value"].to_numpy(dtype=np.float64)
+    names = frame["tensor"].to_numpy()
     if len(keys) > 1:
         group, uniques = pd.MultiIndex.from_frame(frame[keys]).factorize()
     else:
         group, uniques = pd.factorize(names, sort=False)
+    count, n = len(uniques), len(frame)
     line = lambda i: int(frame.index[i]) + 2  # noqa: E731
-    negative = np.flatnonzero((rows < 0) | (cols < 0))
-    if len(negative):
-        i = negative[0]
-        raise CaseFormatError(f"{path}, row {line(i)}: negative row/col for tensor {names[i]!r}")
-    count = len(uniques)
+    # the first negative cell of each group, and the first repeat (a later line of a cell)
+    negative = np.full(count, n)
+    bad = np.flatnonzero((rows < 0) | (cols < 0))
+    np.minimum.at(negative, group[bad], bad)
+    order = np.lexsort((cols, rows, group))  # by group, then cell; file order within a cell
+    same = (np.diff(group[order]) == 0) & (np.diff(rows[order]) == 0) & (np.diff(cols[order]) == 0)
+    repeat = np.full(count, n)
+    later = order[1:][same]
+    np.minimum.at(repeat, group[later], later)
     height = np.zeros(count, dtype=np.int64)
     width = np.zeros(count, dtype=np.int64)
     np.maximum.at(height, group, rows + 1)
     np.maximum.at(width, group, cols + 1)
-    cells = rows * width[group] + cols
-    order = np.lexsort((cells, group))
-    same = (np.diff(group[order]) == 0) & (np.diff(cells[order]) == 0)
-    if same.any():
-        # each repeat after the first occurrence; the first of them in file order is named
-        repeats = np.maximum(order[1:][same], order[:-1][same])
-        i = int(repeats.min())
-        raise CaseFormatError(f"{path}, row {line(i)}: tensor {names[i]!r} repeats a cell")
     present = np.bincount(group, minlength=count)
-    incomplete = np.flatnonzero(present != height * width)
-    if len(incomplete):
-        g = incomplete[0]
+    cells = height.astype(object) * width.astype(object)  # Python ints: no overflow
+    incomplete = present.astype(object) != cells
+    problem = (negative < n) | (repeat < n) | incomplete.astype(bool)
+    if problem.any():
+        g = int(np.flatnonzero(problem)[0])
+        if negative[g] < n:
+            i = negative[g]
+            raise CaseFormatError(
+                f"{path}, row {line(i)}: negative row/col for tensor {names[i]!r}"
+            )
+        if repeat[g] < n:
+            i = repeat[g]
+            raise CaseFormatError(f"{path}, row {line(i)}: tensor {names[i]!r} repeats a cell")
         name = names[np.flatnonzero(group == g)[0]]
         shape = (int(height[g]), int(width[g]))
         raise CaseFormatError(
             f"{path}: tensor {name!r} of shape {shape} has {present[g]} of "
-            f"{shape[0] * shape[1]} cells; every (row, col) must be present"
+            f"{cells[g]} cells; every (row, col) must be present"
         )
     starts = np.r_[0, np.cumsum(present)[:-1]]
     arrays = {}
     for g, key in enumerate(uniques):
-        index = order[starts[g] : starts[g] + present[g]]  # this group's cells, in cell order
+        index = order[starts[g] : starts[g] + present[g]]  # this group's cells, row by row
         A = np.empty((int(height[g]), int(width[g])))
-        A.flat[cells[index]] = values[index]
+        A.flat[rows[index] * width[g] + cols[index]] = values[index]
         key = key if isinstance(key, tuple) else (key,)
         name = str(key[-1])
         arrays[(int(key[0]), name) if len(keys) == 2 else name] = A

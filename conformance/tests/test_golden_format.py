@@ -25,7 +25,7 @@ from conformance.golden.cases import DATA, Case, load_case
 from conformance.golden.checks import check_figure, check_tensor
 from conformance.golden.comparison import compare_frames
 from conformance.golden.manifest import write_manifest
-from conformance.golden.tensors import CaseFormatError
+from conformance.golden.tensors import CaseFormatError, frame_to_arrays
 from conformance.tests.inputs import golden_cases
 from conformance.tests.test_golden import cells, computed
 from conformance.tests.test_golden_integrity import add, copy_case, drop, raw, sub
@@ -315,3 +315,39 @@ def test_crlf_or_a_byte_order_mark_alone_is_accepted(tmp_path, file, change):
     folder = copy_case(tmp_path, T1)
     raw(change)(folder / file)
     assert_same_case(load_case(folder), load_case(DATA / T1))
+
+
+# Several problems in one file: the first tensor (in order of first appearance) with one is
+# named, and within it a negative cell before a repeat before missing cells.
+SEVERAL = [
+    (["A,0,0", "A,0,0", "B,-1,0"], r"f, row 3: tensor 'A' repeats a cell"),
+    (["A,1,0", "B,0,0", "B,0,0"], r"f: tensor 'A' of shape \(2, 1\) has 1 of 2 cells"),
+    (["A,0,0", "B,0,0", "B,0,0", "A,0,0"], r"f, row 5: tensor 'A' repeats a cell"),
+    (["A,0,0", "A,1,-1", "A,0,0"], r"f, row 3: negative row/col for tensor 'A'"),
+    (["A,7944334226403768,0", "A,0,2321"], r"has 2 of 18446744073709551618 cells"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    SEVERAL,
+    ids=[
+        "a-repeat-before-a-later-tensors-negative",
+        "missing-cells-before-a-later-tensors-repeat",
+        "the-first-tensors-repeat-though-later-in-the-file",
+        "negative-before-repeat-in-one-tensor",
+        "a-shape-of-more-than-2**64-cells",
+    ],
+)
+def test_of_several_problems_the_first_tensors_is_named(rows, message):
+    cells = [r.split(",") for r in rows]
+    frame = pd.DataFrame(
+        {
+            "tensor": [c[0] for c in cells],
+            "row": [int(c[1]) for c in cells],
+            "col": [int(c[2]) for c in cells],
+            "value": 1.0,
+        }
+    )
+    with pytest.raises(CaseFormatError, match=message):
+        frame_to_arrays(Path("f"), frame)
