@@ -64,7 +64,7 @@ def compare_frames(
     steps, tensors = expected["step"].to_numpy(np.int64), expected["tensor"].to_numpy()
     rows, cols = expected["row"].to_numpy(np.int64), expected["col"].to_numpy(np.int64)
     e = expected["value"].to_numpy(dtype=np.float64)
-    names = pd.Index(pd.unique(tensors.astype(str)))
+    names = pd.Index(pd.unique(tensors))  # (matched by value, as `actual` gives them)
     bounds = (int(steps.max()) + 1, int(rows.max()) + 1, int(cols.max()) + 1)
     keys = bounds[0] * len(names) * bounds[1] * bounds[2]  # (a Python int: no overflow)
     if min(steps.min(), rows.min(), cols.min()) < 0 or keys >= 2**62:
