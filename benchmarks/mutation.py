@@ -12,8 +12,8 @@ also reads without `--run`). It is not a test: a run of every module takes tens 
 
 Per module: mutants killed (a test failed), survived (every test passed), equivalent (survived
 and listed in `docs/mutation-equivalents.txt`, with the reason it changes no observable value),
-timeout, no tests (no selected test calls the function), other (not checked, suspicious,
-segfault), and the score: killed and timed out, of the mutants that are not equivalent. A
+timeout, no tests (no selected test calls the function), other (suspicious, segfault), not
+run (yet), and the score: killed and timed out, of the mutants run that are not equivalent. A
 survivor not in the equivalents file is printed by name (`mutmut show NAME` gives its diff); an
 equivalents line that names no surviving mutant is printed too, so the list never goes stale.
 """
@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,8 +84,8 @@ class ModuleScore:
 
     @property
     def score(self) -> float | None:
-        """(killed + timeout) / (total - equivalent), in percent; None without such mutants."""
-        relevant = self.total - self.counts["equivalent"]
+        """(killed + timeout) / (total - equivalent - not run), in percent; None without any."""
+        relevant = self.total - self.counts["equivalent"] - self.counts["not run"]
         detected = self.counts["killed"] + self.counts["timeout"]
         return 100.0 * detected / relevant if relevant else None
 
@@ -124,6 +125,8 @@ def score_module(module: str, equivalents: dict[str, str]) -> ModuleScore:
             result.counts["timeout"] += 1
         elif code in NO_TESTS:
             result.counts["no tests"] += 1
+        elif code is None:
+            result.counts["not run"] += 1
         else:
             result.counts["other"] += 1
     result.seconds = sum(meta.get("durations_by_key", {}).values())
@@ -141,12 +144,12 @@ def stale_equivalents(equivalents: dict[str, str]) -> list[str]:
     return [name for name in equivalents if known and name not in surviving]
 
 
-COLUMNS = ("killed", "survived", "equivalent", "timeout", "no tests", "other")
+COLUMNS = ("killed", "survived", "equivalent", "timeout", "no tests", "other", "not run")
 
 
 def table(scores: list[ModuleScore], wall: dict[str, float]) -> str:
     """The per-module score table in Markdown, with a total row per group and overall."""
-    head = "| module | " + " | ".join(COLUMNS) + " | total | killed % of non-equivalent | "
+    head = "| module | " + " | ".join(COLUMNS) + " | total | killed % of non-equivalent run | "
     head += "mutant time (s) |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 4)]
 
@@ -202,7 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in stale_equivalents(equivalents):
         print(f"listed as equivalent but not a surviving mutant: {name}")
     if args.report:
-        args.report.write_text(f"Run {date.today()}.\n\n{text}\n", encoding="utf-8")
+        head = (
+            f"# Mutation testing: score by module\n\n{date.today()}, mutmut "
+            f"{metadata.version('mutmut')}, `python -m benchmarks.mutation "
+            f"{' '.join(argv if argv is not None else sys.argv[1:])}`.\n\n"
+        )
+        args.report.write_text(head + text + "\n", encoding="utf-8")
     return 1 if unexplained else 0
 
 

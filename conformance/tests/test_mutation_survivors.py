@@ -9,12 +9,37 @@ function of a mutated module (the cheap form of mutmut's own check, which needs 
 from __future__ import annotations
 
 import ast
+import dataclasses
+import json
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from conformance.compare import assert_close, error_report
+from conformance.golden.cases import (
+    DATA,
+    CaseFormatError,
+    case_dirs,
+    load_all,
+    load_case,
+    read_meta,
+    write_case,
+)
+from conformance.golden.comparison import format_report, with_rest
+from conformance.golden.tensors import format_value, trajectory_arrays
+from conformance.ports.grading import (
+    GENERATED_SECTION,
+    CaseResult,
+    _states,
+    max_rows,
+    tolerance_for,
+    unknown_tensors,
+)
+from conformance.ports.levels import levels_of, tensor_level
+from conformance.tolerances import FLOAT64, GENERATED
 from scratch import (
     Gradients,
     Network,
@@ -29,7 +54,7 @@ from scratch import activations as act
 from scratch.errors import ConfigError, DTypeError, MLPInputError, NotFittedError, ShapeError
 from scratch.layouts import from_t2, to_t2
 from scratch.losses import cross_entropy_grad
-from scratch.optim import SGD
+from scratch.optim import SGD, sgd_step
 from scratch.perceptron import epoch_tensors
 from scratch.trace import Deltas
 
@@ -284,6 +309,325 @@ def test_network_spec_freezes_lists_to_tuples():
     assert spec == NetworkSpec((2, 3, 1), ("relu", "identity")), "spec: list and tuple differ"
 
 
+def test_train_keeps_no_records_unless_asked():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    history = network.train(np.ones((2, 2)), np.ones((2, 1)), 0.1, 3)
+    assert history.records == (), f"train/records: {len(history.records)} kept without record"
+    assert history.cost.shape == (3,), f"train/cost: shape {history.cost.shape}"
+
+
+def test_train_names_a_bad_optimizer():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    with pytest.raises(DTypeError, match=r"^optimizer must be a scratch\.optim\.SGD, got str$"):
+        network.train(np.ones((2, 2)), np.ones((2, 1)), 0.1, 1, optimizer="sgd")
+
+
+def test_train_records_number_the_steps():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    history = network.train(np.ones((2, 2)), np.ones((2, 1)), 0.1, 3, record=True)
+    assert [r.step for r in history.records] == [0, 1, 2], "train/records: step numbers"
+
+
+class _OldStepNetwork(Network):
+    """A `step` that predates the optimizer keyword, as the mutant catalogue patches in."""
+
+    def step(self, lr, grads, *, maximize=False, freeze_biases=False):
+        return super().step(lr, grads, maximize=maximize, freeze_biases=freeze_biases)
+
+
+def test_recorded_plain_training_calls_step_without_optimizer():
+    spec = NetworkSpec((2, 3, 1), ("relu", "identity"))
+    network = _OldStepNetwork(spec, init_standard_normal([2, 3, 1], 0))
+    history = network.train(np.ones((2, 2)), np.ones((2, 1)), 0.1, 2, record=True)
+    assert len(history.records) == 2, "train/record: a step without the optimizer keyword"
+
+
+def test_sgd_step_defaults_are_plain_descent():
+    W, b, dW, db = [np.ones((1, 2))], [np.ones(1)], [np.full((1, 2), 2.0)], [np.full(1, 4.0)]
+    W_new, b_new, velocity = sgd_step(W, b, dW, db, None, 0.5, SGD())
+    np.testing.assert_array_equal(W_new[0], [[0.0, 0.0]], err_msg="sgd_step/W: W - lr dW")
+    np.testing.assert_array_equal(b_new[0], [-1.0], err_msg="sgd_step/b: b - lr db, not frozen")
+    assert velocity is None, "sgd_step/velocity: none without momentum"
+
+
+@pytest.mark.parametrize("short", ["dW", "db"])
+def test_sgd_step_refuses_a_short_gradient_list(short):
+    W, b = [np.ones((1, 2)), np.ones((1, 1))], [np.ones(1), np.ones(1)]
+    grads = {"dW": [np.ones((1, 2)), np.ones((1, 1))], "db": [np.ones(1), np.ones(1)]}
+    grads[short] = grads[short][:1]
+    with pytest.raises(ValueError, match="zip"):
+        sgd_step(W, b, grads["dW"], grads["db"], None, 0.5, SGD())
+
+
+def test_sgd_step_frozen_biases_drop_their_momentum():
+    # A step with frozen biases keeps no bias buffer, even after steps that moved the biases.
+    W, b, dW, db = [np.ones((1, 2))], [np.ones(1)], [np.ones((1, 2))], [np.ones(1)]
+    sgd = SGD(momentum=0.9)
+    _, _, velocity = sgd_step(W, b, dW, db, None, 0.5, sgd)
+    assert velocity.vb[0] is not None, "sgd_step/vb: a moving bias has a buffer"
+    _, b_new, velocity = sgd_step(W, b, dW, db, velocity, 0.5, sgd, freeze_biases=True)
+    assert velocity.vb == (None,), f"sgd_step/frozen/vb: {velocity.vb}"
+    np.testing.assert_array_equal(b_new[0], b[0], err_msg="sgd_step/frozen/b")
+
+
+def _grads(shapes, dtype=np.float64, bias=True):
+    dW = [np.ones(shape, dtype) for shape in shapes]
+    return Gradients(dW, [np.ones(shape[0], dtype) if bias else None for shape in shapes])
+
+
+STEP_ERRORS = {
+    "grads-type": ({"grads": "g"}, DTypeError, "grads must be a scratch.Gradients, got str"),
+    "optimizer-type": (
+        {"optimizer": "sgd"},
+        DTypeError,
+        "optimizer must be a scratch.optim.SGD, got str",
+    ),
+    "maximize": ({"maximize": 1}, DTypeError, "maximize must be True or False, got 1 (int)"),
+    "freeze": (
+        {"freeze_biases": 1},
+        DTypeError,
+        "freeze_biases must be True or False, got 1 (int)",
+    ),
+    "dW-shape": (
+        {"grads": _grads([(2, 2), (1, 2)])},
+        ShapeError,
+        "grads.dW[0] has shape (2, 2), W[0] has (3, 2)",
+    ),
+    "dW-dtype": (
+        {"grads": _grads([(3, 2), (1, 3)], np.float32)},
+        DTypeError,
+        "grads.dW[0] has dtype float32 but the parameters are float64",
+    ),
+    "db-missing": (
+        {"grads": _grads([(3, 2), (1, 3)], bias=False)},
+        ShapeError,
+        "grads.db must hold bias gradients",
+    ),
+    "depth": (
+        {"grads": _grads([(3, 2), (1, 3), (1, 1)])},
+        ValueError,
+        "zip() argument 2 is longer than argument 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STEP_ERRORS))
+def test_network_step_names_the_bad_argument(case):
+    options, error, message = STEP_ERRORS[case]
+    network = _network((2, 3, 1), ("relu", "identity"))
+    options = {"grads": _grads([(3, 2), (1, 3)]), **options}
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        network.step(0.1, **options)
+
+
+def test_network_step_without_biases_refuses_bias_gradients():
+    spec = NetworkSpec((2, 3, 1), ("relu", "identity"), bias=False)
+    network = Network(spec, Params([np.ones((3, 2)), np.ones((1, 3))], [None, None]))
+    with pytest.raises(ShapeError, match=r"^grads\.db must not hold bias gradients$"):
+        network.step(0.1, _grads([(3, 2), (1, 3)]))
+
+
+# -- the grading code -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "report"),
+    [
+        # 1 against 0 divides by zero, 0 against 0 is 0/0: relative error inf, and 0 (not nan)
+        (
+            [1.0, 0.0],
+            [0.0, 0.0],
+            "max abs err 1.000e+00 at (0,) (actual 1.0, expected 0.0); "
+            "max rel err inf at (0,) (actual 1.0, expected 0.0)",
+        ),
+        # a tie in relative error goes to the first element, whatever the absolute error there
+        (
+            [3.0, 2.0],
+            [2.0, 4.0],
+            "max abs err 2.000e+00 at (1,) (actual 2.0, expected 4.0); "
+            "max rel err 5.000e-01 at (0,) (actual 3.0, expected 2.0)",
+        ),
+        # float32 values near their largest: the difference is taken in float64 (no overflow)
+        (
+            np.array([3e38], np.float32),
+            np.array([-3e38], np.float32),
+            "max abs err 6.000e+38 at (0,) (actual 3.0000000054977558e+38, expected "
+            "-3.0000000054977558e+38); max rel err 2.000e+00 at (0,) (actual "
+            "3.0000000054977558e+38, expected -3.0000000054977558e+38)",
+        ),
+    ],
+    ids=["zero-expected", "tie", "float32-max"],
+)
+def test_error_report(actual, expected, report):
+    assert error_report(np.asarray(actual), np.asarray(expected)) == report
+
+
+def test_format_report_cuts_at_twenty_groups():
+    bad = {"max_abs_err": 0.5, "at": "(0, 1)", "max_rel_err": 0.25, "missing": 0, "ok": False}
+    rows = [{"step": t, "tensor": "dW1", **bad} for t in range(22)]
+    rows.append({**rows[0], "step": 22, "tensor": "W1", "ok": True})
+    lines = format_report("T", pd.DataFrame(rows)).split("\n")
+    assert lines[0] == (
+        "T: 22 of 23 (step, tensor) groups differ; first divergence at step 0, tensor dW1"
+    )
+    assert lines[1] == "  step tensor          max abs err        at  max rel err missing"
+    assert lines[2] == "     0 dW1               5.000e-01    (0, 1)    2.500e-01       0"
+    assert len(lines) == 2 + 20 + 1 and lines[-1] == "... and 2 more"
+
+
+@pytest.mark.parametrize(
+    ("shown", "total", "expected"),
+    [(1, 1, ["r"]), (1, 2, ["r", "... and 1 more"]), (1, 4, ["r", "... and 3 more"])],
+)
+def test_with_rest(shown, total, expected):
+    assert with_rest(["r"] * shown, total) == expected
+
+
+def test_load_all_names_a_missing_or_empty_folder(tmp_path):
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(str(tmp_path / 'no'))}: no such"):
+        load_all(tmp_path / "no")
+    (tmp_path / "MANIFEST.sha256").write_text("")
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(str(tmp_path))}: holds no case"):
+        load_all(tmp_path)
+
+
+def test_write_case_makes_missing_parents_and_indents_json(tmp_path):
+    meta = read_meta(DATA / "T1-blog")
+    folder = write_case(tmp_path / "a" / "b" / "T1-blog", meta)
+    text = (folder / "case.json").read_text()
+    assert text == json.dumps(meta, indent=2) + "\n", "write_case: case.json, indent 2"
+
+
+def test_case_dirs_skips_hidden_folders_and_names_a_missing_root(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "case.json").write_text("{}")
+    assert case_dirs(tmp_path) == [tmp_path / "c"]
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(str(tmp_path / 'no'))}: no such"):
+        case_dirs(tmp_path / "no")
+
+
+def test_tolerance_for_generated_and_golden_cases():
+    case = load_case(DATA / "T1-blog")
+    generated = {**case.meta, "source": {**case.meta["source"], "section": GENERATED_SECTION}}
+    unsourced = {k: v for k, v in case.meta.items() if k != "source"}
+    assert tolerance_for(case) is FLOAT64, "tolerance_for: a golden case"
+    assert tolerance_for(dataclasses.replace(case, meta=generated)) is GENERATED
+    assert tolerance_for(dataclasses.replace(case, meta=unsourced)) is FLOAT64
+
+
+def test_atol_scale_is_at_least_one():
+    assert FLOAT64.atol(np.array([0.5, -0.25])) == FLOAT64.atol_scale, "atol below |x| = 1"
+    assert FLOAT64.atol(np.array([4.0])) == 4 * FLOAT64.atol_scale, "atol at |x| = 4"
+
+
+def test_case_result_without_groups_counts_nothing():
+    result = CaseResult("T1-blog", "error", "the port crashed")
+    assert [result.count(state) for state in ("pass", "fail")] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("x", "text"), [(1e20, "1e+20"), (0.1, "0.10000000000000001"), (-2.5e-300, "-2.5e-300")]
+)
+def test_format_value_writes_lowercase_round_trip_digits(x, text):
+    assert format_value(x) == text and float(text) == x
+
+
+def test_assert_close_bound_is_inclusive_and_empty_tensors_agree():
+    # |actual - expected| == atol exactly passes (<=, as torch.testing.assert_close)
+    assert_close(np.array([1e-12]), np.array([0.0]), FLOAT64, "bound/inclusive")
+    assert_close(np.empty((0, 2)), np.empty((0, 2)), FLOAT64, "bound/empty")
+    assert FLOAT64.atol(np.empty(0)) == FLOAT64.atol_scale, "atol of an empty tensor"
+
+
+def test_levels_of_matches_tensor_level_row_by_row():
+    # The output A(L) after step 0 belongs to `training` (the output of every step), A1 does not.
+    groups = pd.DataFrame({"step": [0, 0, 1, 1, 1], "tensor": ["A2", "A1", "A2", "A1", "W1_after"]})
+    expected = [tensor_level("network", 2, t, name) for t, name in groups.itertuples(index=False)]
+    levels = levels_of("network", 2, groups)
+    assert levels.tolist() == expected and levels.dtype == np.int64, f"levels {levels}"
+    empty = levels_of("network", 2, groups.iloc[:0])
+    assert empty.dtype == np.int64 and empty.size == 0, f"levels of no groups: {empty!r}"
+
+
+def test_max_rows_grows_with_the_case():
+    case = load_case(DATA / "S-digits-64-32-10")  # 22,036 expected cells
+    assert max_rows(case) == 50 * len(case.expected) > 200_000, "max_rows: 50 per cell"
+    assert max_rows(dataclasses.replace(case, expected=None)) == 200_000, "max_rows: the floor"
+
+
+def test_trajectory_arrays_names_the_file():
+    frame = pd.DataFrame(
+        {"step": [0, 0], "tensor": ["W1", "W1"], "row": [0, 0], "col": [0, 0], "value": [1, 2]}
+    )
+    with pytest.raises(CaseFormatError, match=r"^trajectory\.csv, row 3: tensor 'W1' repeats"):
+        trajectory_arrays(Path("trajectory.csv"), frame)
+
+
+@pytest.mark.parametrize(
+    ("cells", "note"),
+    [
+        ([(0, 0), (0, 1), (1, 0), (2, 0)], "1 of 4 cells missing; cell (2, 0) is beyond it"),
+        ([(0, 0), (0, 1), (1, 0)], "1 of 4 cells missing"),
+        ([(0, 0), (0, 1), (1, 0), (1, 1), (0, 2)], "cell (0, 2) is beyond it"),
+    ],
+    ids=["missing-and-beyond", "missing", "beyond"],
+)
+def test_states_note_what_is_wrong_with_the_shape(cells, note):
+    # W1 is 2 x 2; the port printed `cells` of it.
+    inside = sum(r < 2 and c < 2 for r, c in cells)
+    groups = pd.DataFrame(
+        {"step": [0], "tensor": ["W1"], "rows": [2], "cols": [2], "cells": [4]}
+        | {"printed": [len(cells)], "missing": [4 - inside], "ok": [False]}
+    )
+    rows, cols = zip(*cells, strict=True)
+    frame = pd.DataFrame({"step": 0, "tensor": "W1", "row": rows, "col": cols})
+    graded = _states(frame, groups)
+    assert graded["state"].tolist() == ["wrong-shape"], f"states/{note}"
+    assert graded["shape_note"].tolist() == [f"expected shape (2, 2); {note}"]
+
+
+@pytest.mark.parametrize(
+    ("printed", "ok", "state"), [(4, True, "pass"), (4, False, "fail"), (0, False, "omitted")]
+)
+def test_states_of_whole_or_omitted_tensors_have_no_note(printed, ok, state):
+    groups = pd.DataFrame(
+        {"step": [0], "tensor": ["W1"], "rows": [2], "cols": [2], "cells": [4]}
+        | {"printed": [printed], "missing": [4 - printed], "ok": [ok]}
+    )
+    frame = pd.DataFrame({"step": [0] * printed, "tensor": "W1", "row": 0, "col": 0})
+    graded = _states(frame, groups)
+    assert graded["state"].tolist() == [state] and graded["shape_note"].tolist() == [""]
+
+
+UNKNOWN = {
+    # every name of a 2-layer network's format is known, whether the case prints it or not
+    "network": (
+        "T1-blog",
+        ["vW2", "vb1", "W2_after", "aprime2", "dA1", "cost", "prediction", "Z0", "A3", "W1after"],
+        ("'A3'", "'W1after' (did you mean 'W1_after'?)", "'Z0'"),
+    ),
+    "perceptron": (
+        "T4-perceptron-and",
+        ["w", "b", "errors", "epochs", "error", "prediction", "W1", "cost"],
+        ("'W1'", "'cost'"),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNKNOWN))
+def test_unknown_tensors_know_the_format(kind):
+    case_id, printed, unknown = UNKNOWN[kind]
+    notes = unknown_tensors(load_case(DATA / case_id), pd.DataFrame({"tensor": printed}))
+    assert notes == tuple(f"unknown tensor {name}: not graded" for name in unknown)
+
+
+def test_unknown_tensors_lists_ten_then_counts():
+    printed = pd.DataFrame({"tensor": [f"q{i}" for i in range(12)]})
+    notes = unknown_tensors(load_case(DATA / "T1-blog"), printed)
+    assert len(notes) == 11 and notes[-1] == "... and 2 more unknown tensors", notes
+
+
 def _mutated_functions(path: Path) -> set[str]:
     """mutmut's names for the functions of a module: x_NAME and xǁCLASSǁNAME."""
     names: set[str] = set()
@@ -300,12 +644,17 @@ def _mutated_functions(path: Path) -> set[str]:
     return names
 
 
+def _ascii_id(line: str) -> str:
+    """The mutant's name with mutmut's class separator as '.': pytest escapes non-ASCII ids."""
+    return line.split()[0].replace("ǁ", ".")
+
+
 def _equivalent_lines() -> list[str]:
     text = (ROOT / "docs" / "mutation-equivalents.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-@pytest.mark.parametrize("line", _equivalent_lines(), ids=lambda line: line.split()[0])
+@pytest.mark.parametrize("line", _equivalent_lines(), ids=lambda line: _ascii_id(line))
 def test_equivalent_mutant_names_a_function(line):
     name, _, reason = line.partition(" ")
     module, _, mutant = name.rpartition(".")
