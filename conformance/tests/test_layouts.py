@@ -78,8 +78,9 @@ def test_without_biases():
 
 def test_wrong_bias_shapes_are_named():
     W, b = to_t2(PARAMS)
-    with pytest.raises(ShapeError, match=r"b\[0\] must be a \(1, n_out\) row"):
+    with pytest.raises(ShapeError, match=r"b\[0\] must be a \(1, n_out\) row in T2's layout"):
         from_t2(W, [b[0].T, b[1]])
     W, beta = to_t3(PARAMS)
-    with pytest.raises(ShapeError, match=r"beta\[0\] must be an \(n_out, 1\) column"):
+    column = r"beta\[0\] must be an \(n_out, 1\) column in T3's layout"
+    with pytest.raises(ShapeError, match=column):
         from_t3(W, [beta[0].T, beta[1]])
