@@ -618,12 +618,12 @@ UNKNOWN = {
 @pytest.mark.parametrize("kind", sorted(UNKNOWN))
 def test_unknown_tensors_know_the_format(kind):
     case_id, printed, unknown = UNKNOWN[kind]
-    notes = unknown_tensors(load_case(DATA / case_id), pd.DataFrame({"tensor": printed}))
+    notes = unknown_tensors(load_case(DATA / case_id), pd.DataFrame({"step": 0, "tensor": printed}))
     assert notes == tuple(f"unknown tensor {name}: not graded" for name in unknown)
 
 
 def test_unknown_tensors_lists_ten_then_counts():
-    printed = pd.DataFrame({"tensor": [f"q{i}" for i in range(12)]})
+    printed = pd.DataFrame({"step": 0, "tensor": [f"q{i}" for i in range(12)]})
     notes = unknown_tensors(load_case(DATA / "T1-blog"), printed)
     assert len(notes) == 11 and notes[-1] == "... and 2 more unknown tensors", notes
 
