@@ -5,10 +5,11 @@
 Needs the `mutation` extra (`pip install -c constraints.txt -e ".[mutation]"`). mutmut's
 settings (the files it mutates, the tests it runs) are `[tool.mutmut]` in pyproject.toml.
 
-`--run` first runs `mutmut run --max-children 1` over the modules given (all of
-`MODULES` by default; one mutmut process, so the timings on a shared machine mean something),
-then the table is made from mutmut's results in `mutants/` (left by the last run, which it
-also reads without `--run`). It is not a test: a run of every module takes tens of minutes.
+`--run` first runs `mutmut run --max-children 1` (one mutmut process, so the timings on a
+shared machine mean something): with `--module`, every mutant of those modules, run again;
+without, every mutant not run yet (mutmut keeps each result in `mutants/` and resumes). The
+table is then made from mutmut's results in `mutants/` (read as they are without `--run`).
+It is not a test: a run of every module takes one to two hours.
 
 Per module: mutants killed (a test failed), survived (every test passed), equivalent (survived
 and listed in `docs/mutation-equivalents.txt`, with the reason it changes no observable value),
@@ -175,7 +176,8 @@ def table(scores: list[ModuleScore], wall: dict[str, float]) -> str:
 
 
 def run_mutmut(modules: list[str]) -> float:
-    """`mutmut run --max-children 1` over the modules' mutants; returns the wall seconds."""
+    """`mutmut run --max-children 1`, over the modules' mutants when named (mutmut then reruns
+    every one of them) or else over every mutant not yet run; returns the wall seconds."""
     start = time.perf_counter()
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
     command += map(mutant_glob, modules)
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
     wall: dict[str, float] = {}
     if args.run:
-        wall["mutmut run " + " ".join(map(mutant_glob, modules))] = run_mutmut(modules)
+        named = args.module or []
+        wall["mutmut run " + " ".join(map(mutant_glob, named))] = run_mutmut(named)
     equivalents = read_equivalents()
     scores = [score_module(m, equivalents) for m in modules]
     text = table(scores, wall)

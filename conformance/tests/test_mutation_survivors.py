@@ -54,7 +54,7 @@ from scratch import activations as act
 from scratch.errors import ConfigError, DTypeError, MLPInputError, NotFittedError, ShapeError
 from scratch.layouts import from_t2, to_t2
 from scratch.losses import cross_entropy_grad
-from scratch.optim import SGD, sgd_step
+from scratch.optim import SGD, sgd_step, sgd_update
 from scratch.perceptron import epoch_tensors
 from scratch.trace import Deltas
 
@@ -626,6 +626,47 @@ def test_unknown_tensors_lists_ten_then_counts():
     printed = pd.DataFrame({"step": 0, "tensor": [f"q{i}" for i in range(12)]})
     notes = unknown_tensors(load_case(DATA / "T1-blog"), printed)
     assert len(notes) == 11 and notes[-1] == "... and 2 more unknown tensors", notes
+
+
+def test_sgd_update_weight_decay_one():
+    # g = dP + weight_decay * P = 2 + 1; P' = P - lr g = 1 - 0.5 * 3
+    P, v = sgd_update(np.array([[1.0]]), np.array([[2.0]]), None, 0.5, SGD(weight_decay=1.0))
+    np.testing.assert_array_equal(P, [[-0.5]], err_msg="sgd_update/weight_decay=1/P")
+    assert v is None, "sgd_update/weight_decay=1: no momentum buffer"
+
+
+@pytest.mark.parametrize(
+    ("dA_L", "error", "message"),
+    [
+        ([[1.0]], DTypeError, "dA_L must be a numpy.ndarray, got list"),
+        (np.ones((1, 2)), ShapeError, "dA_L must have the output's shape (1, 1), got (1, 2)"),
+    ],
+    ids=["type", "shape"],
+)
+def test_backprop_names_a_bad_output_gradient(dA_L, error, message):
+    network = _network((2, 3, 1), ("relu", "identity"))
+    cache = network.forward(np.ones((1, 2)))
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        network.backprop(cache, dA_L)
+
+
+def test_backprop_refuses_the_cache_of_a_shallower_network():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    cache = _network((2, 1), ("identity",)).forward(np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"^zip\(\) argument 2 is shorter than argument 1$"):
+        network.backprop(cache, np.ones((1, 1)))
+
+
+def test_cost_names_a_bad_cache():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    with pytest.raises(DTypeError, match=r"^cache must be a scratch\.ForwardCache, got str$"):
+        network.cost("cache", np.ones((1, 1)))
+
+
+def test_forward_names_x_of_another_dtype():
+    network = _network((2, 3, 1), ("relu", "identity"))
+    with pytest.raises(DTypeError, match=r"^X has dtype float32 but the parameters are float64$"):
+        network.forward(np.ones((1, 2), dtype=np.float32))
 
 
 def _mutated_functions(path: Path) -> set[str]:
