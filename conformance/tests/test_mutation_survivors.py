@@ -622,6 +622,20 @@ def test_unknown_tensors_know_the_format(kind):
     assert notes == tuple(f"unknown tensor {name}: not graded" for name in unknown)
 
 
+def test_unknown_tensors_know_every_family_the_case_does_not_record():
+    # A case that records only the cost still knows every tensor name of its format: each
+    # family at each layer (Z, A, dA, dZ, aprime, dW, db, vW, vb, W_after, b_after) and the
+    # prediction. None is unknown; a name past the network's depth is.
+    full = load_case(DATA / "T1-blog")
+    expected = full.expected[full.expected["tensor"] == "cost"]
+    case = dataclasses.replace(full, expected=expected)
+    families = ("Z", "A", "dA", "dZ", "aprime", "dW", "db", "vW", "vb")
+    printed = [f"{t}{l}" for t in families for l in (1, 2)]
+    printed += ["W1_after", "b1_after", "W2_after", "b2_after", "prediction", "cost", "dW3"]
+    notes = unknown_tensors(case, pd.DataFrame({"step": 0, "tensor": printed}))
+    assert notes == ("unknown tensor 'dW3' (did you mean 'dW2'?): not graded",), notes
+
+
 def test_unknown_tensors_lists_ten_then_counts():
     printed = pd.DataFrame({"step": 0, "tensor": [f"q{i}" for i in range(12)]})
     notes = unknown_tensors(load_case(DATA / "T1-blog"), printed)
