@@ -2,7 +2,10 @@
 activation modules, differentiated by autograd and stepped by `torch.optim.SGD`.
 
 It is built from a `scratch.NetworkSpec` and a `scratch.Params` (never from torch's random init:
-the layers are created with `torch.nn.utils.skip_init` and then loaded), and exports its
+the layers' initial values are overwritten by the loaded ones, and they are drawn inside
+`torch.random.fork_rng`, so that building a model leaves torch's random generator as it was;
+`torch.nn.utils.skip_init` would do the same through the meta device, at 0.4 s of imports the
+first time in a process), and exports its
 parameters back as `Params`. Float64 by default; float32 on request. Its momentum buffers
 (torch's `optimizer.state[p]["momentum_buffer"]`) are kept between `train` calls as
 `velocity`, a `scratch.optim.Velocity`, so that k calls of one step are one call of k steps.
@@ -88,12 +91,11 @@ class TorchMLP(nn.Module):
         self.spec = spec
         self.dtype = dtype
         self.device = as_device(device)
-        self.layers = nn.ModuleList(
-            nn.utils.skip_init(
-                nn.Linear, n_in, n_out, bias=spec.bias, dtype=dtype, device=self.device
+        with torch.random.fork_rng(devices=[]):  # (CPU; a CUDA layer is drawn on the CPU too)
+            self.layers = nn.ModuleList(
+                nn.Linear(n_in, n_out, bias=spec.bias, dtype=dtype).to(self.device)
+                for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:], strict=True)
             )
-            for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:], strict=True)
-        )
         self.activations = nn.ModuleList(ACTIVATION_MODULES[name]() for name in spec.activations)
         self.load_params(params)
         self.velocity: Velocity | None = None  # the momentum buffers after the last step

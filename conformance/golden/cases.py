@@ -13,6 +13,7 @@ case.txt, params.csv, data.csv) the same way, and the case's manifest lines.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -26,8 +27,10 @@ import pandas as pd
 from conformance.golden.flat import check_case_text, write_case_text
 from conformance.golden.manifest import (
     MANIFEST,
+    file_fingerprint,
     fingerprint,
     regenerate_hint,
+    settled,
     update_manifest,
     verify,
 )
@@ -138,8 +141,33 @@ def load_case(
     `CaseFormatError` naming it and the command that rewrites it). When the folder lies in a
     golden data folder with a manifest (and `check_manifest`), the case's files must match it
     first (`ManifestError` otherwise). `check_promises=False` reads expected.csv for its syntax
-    only, and `check_text=False` leaves case.txt unread: for `regenerate`, which rewrites both."""
+    only, and `check_text=False` leaves case.txt unread: for `regenerate`, which rewrites both.
+
+    A folder read before in this process, with the same checks, whose files (and manifest,
+    when checked) have the same `manifest.fingerprint` gives a copy of the case read then,
+    without reading a file; only a settled folder is remembered (`manifest.settled`)."""
     path = Path(path)
+    key = (os.path.realpath(path), check_manifest, check_promises, check_text)
+    read_at = time.time_ns()
+    now = fingerprint(path)
+    if check_manifest:
+        now[f"../{MANIFEST}"] = file_fingerprint(path.parent / MANIFEST)
+    if key in _CASES and _CASES[key][0] == now:
+        return copy.deepcopy(_CASES[key][1])
+    case = _read_case(path, check_manifest, check_promises, check_text)
+    if settled(now, read_at):
+        if len(_CASES) >= 256:  # (the golden cases, each read with two or three sets of checks)
+            _CASES.clear()
+        _CASES[key] = (now, copy.deepcopy(case))
+    return case
+
+
+_CASES: dict[tuple[str, bool, bool, bool], tuple[dict[str, str], Case]] = {}
+"""The case folders `load_case` read in this process: {(folder, checks): (fingerprint, case)}."""
+
+
+def _read_case(path: Path, check_manifest: bool, check_promises: bool, check_text: bool) -> Case:
+    """`load_case`'s reading and checking, every file read."""
     if check_manifest and (path.parent / MANIFEST).is_file():
         verify(path.parent, path.name)
     meta = read_meta(path)
@@ -217,8 +245,7 @@ def load_all(root: Path = DATA) -> list[Case]:
     cases = [load_case(p, check_manifest=False) for p in folders]
     if len(_LOADED) >= 8:  # (a process reads one or two folders; tests read many copies)
         _LOADED.clear()
-    changed = [int(v.rsplit(" ", 1)[1]) for v in now.values() if v.count(" ") == 4]
-    if max(changed, default=0) < read_at - 1_000_000_000:
+    if settled(now, read_at):
         _LOADED[key] = (now, cases)
     return list(cases)
 

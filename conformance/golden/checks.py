@@ -3,7 +3,7 @@ and the command line run exactly the same code.
 
 `StepTensors` holds what an implementation computed, by (step, tensor), and answers look-ups by
 cell; `check_figure` holds one printed figure against it, `check_tensor` one tensor's generated
-values against a comparison report.
+values against a comparison report, and `check_tensors` every tensor of a case.
 """
 
 from __future__ import annotations
@@ -67,4 +67,28 @@ def check_tensor(case: Case, tensor: str, report: pd.DataFrame, subject: str) ->
         raise AssertionError(format_report(f"{case.id}/{tensor} by {subject}", report))
 
 
-__all__ = ["StepTensors", "check_figure", "check_tensor"]
+def check_tensors(case: Case, report: pd.DataFrame, subject: str, shown: int = 3) -> None:
+    """Assert `check_tensor` for every tensor the case records, in the case's order. A failure
+    names every tensor that differs and gives the report of the first `shown` of them."""
+    failures = []
+    for tensor in dict.fromkeys(case.expected["tensor"]):
+        try:
+            check_tensor(case, tensor, report, subject)
+        except AssertionError as failure:
+            failures.append((tensor, str(failure)))
+    if failures:
+        names = ", ".join(tensor for tensor, _ in failures)
+        more = len(failures) - shown
+        tail = [f"... and {more} more tensor(s) differ, reported above by name"] if more > 0 else []
+        raise AssertionError(
+            "\n\n".join(
+                [
+                    f"{case.id} by {subject}: {len(failures)} tensor(s) differ: {names}",
+                    *(message for _, message in failures[:shown]),
+                    *tail,
+                ]
+            )
+        )
+
+
+__all__ = ["StepTensors", "check_figure", "check_tensor", "check_tensors"]

@@ -109,13 +109,32 @@ def fingerprint(root: Path) -> dict[str, str]:
                 out[rel] = stat.filemode(i.st_mode)
                 pending.append((entry.path, rel + "/"))
             else:
-                out[rel] = (
-                    f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} "
-                    f"{i.st_ctime_ns}"
-                )
+                out[rel] = _described(i)
     with contextlib.suppress(OSError):
         out["."] = stat.filemode(Path(root).lstat().st_mode)
     return dict(sorted(out.items()))
+
+
+def _described(i: os.stat_result) -> str:
+    """A file's entry in a fingerprint: "<mode> <size> <inode> <mtime_ns> <ctime_ns>"."""
+    return f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} {i.st_ctime_ns}"
+
+
+def file_fingerprint(file: Path) -> str:
+    """One file's entry as `fingerprint` writes it, or "missing" where there is none."""
+    try:
+        return _described(Path(file).lstat())
+    except OSError:
+        return "missing"
+
+
+def settled(fp: dict[str, str], read_at_ns: int) -> bool:
+    """Whether every file of fingerprint `fp` last changed (its change time, which no write can
+    set back) a second or more before `read_at_ns`: file times tick in milliseconds, so two
+    writes within one tick look alike, and only a settled folder's contents may be remembered
+    by its fingerprint."""
+    changed = [int(v.rsplit(" ", 1)[1]) for v in fp.values() if v.count(" ") == 4]
+    return max(changed, default=0) < read_at_ns - 1_000_000_000
 
 
 def _write(root: Path, digests: dict[str, str]) -> Path:

@@ -65,3 +65,20 @@ def test_initialisers_are_bit_identical_for_the_same_seed():
     assert all(
         np.array_equal(x, y) for x, y in zip(a.arrays().values(), b.arrays().values(), strict=True)
     )
+
+
+def test_building_the_reference_leaves_torch_s_random_generator_as_it_was():
+    # TorchMLP's layers never keep torch's random init: they hold exactly the given parameters,
+    # and the draws nn.Linear makes for its init do not move torch's global generator.
+    import torch
+
+    from reference import TorchMLP
+
+    params = init_standard_normal(SPEC.sizes, 3, scale=0.7)
+    torch.manual_seed(11)
+    expected_next = torch.rand(4)
+    torch.manual_seed(11)
+    model = TorchMLP(SPEC, params)
+    np.testing.assert_array_equal(torch.rand(4).numpy(), expected_next.numpy())
+    for name, array in model.export_params().arrays().items():
+        assert np.array_equal(array, params.arrays()[name]), f"TorchMLP/{name}"

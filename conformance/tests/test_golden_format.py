@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from conformance.golden.cases import DATA, Case, load_case
-from conformance.golden.checks import check_figure, check_tensor
+from conformance.golden.checks import check_figure, check_tensor, check_tensors
 from conformance.golden.comparison import compare_frames
 from conformance.golden.manifest import write_manifest
 from conformance.golden.tensors import CaseFormatError, frame_to_arrays
@@ -109,6 +109,26 @@ def test_a_generated_value_changed_in_data_fails_with_a_report(tmp_path):
     message = str(info.value)
     assert "T1-blog/Z1 by scratch: 1 of 10 (step, tensor) groups differ" in message
     assert "first divergence at step 0, tensor Z1" in message and "1.000e-06" in message
+
+
+def test_every_tensor_that_differs_is_named_and_the_first_three_reported():
+    # T1-blog's expected values with 1e-6 added to every value of four tensors: the test of the
+    # case names all four, in the case's order, and prints the reports of the first three.
+    case = CASES["T1-blog"]
+    expected = case.expected.copy()
+    changed = expected["tensor"].isin(["Z1", "A2", "dW1", "b2_after"])
+    expected.loc[changed, "value"] += 1e-6
+    report = compare_frames(computed("T1-blog", "scratch"), expected)
+    with pytest.raises(AssertionError) as info:
+        check_tensors(case, report, "scratch")
+    message = str(info.value)
+    order = [
+        t for t in dict.fromkeys(case.expected["tensor"]) if t in {"Z1", "A2", "dW1", "b2_after"}
+    ]
+    assert message.startswith(f"T1-blog by scratch: 4 tensor(s) differ: {', '.join(order)}\n")
+    assert [f"T1-blog/{t} by scratch:" in message for t in order] == [True, True, True, False]
+    assert message.endswith("... and 1 more tensor(s) differ, reported above by name")
+    check_tensors(case, compare_frames(computed("T1-blog", "scratch"), case.expected), "scratch")
 
 
 def test_the_suite_fails_on_a_tampered_copy_of_data(tmp_path):
