@@ -199,6 +199,33 @@ def test_a_change_after_a_load_is_seen_by_the_next_load(tmp_path, monkeypatch, r
         load_all(root)
 
 
+CASE_EDITS = [m for m in MANIFEST_EDITS if m[1].startswith(f"{T1}/")] + [
+    ("manifest-line", MANIFEST, sub("T1-blog/case.txt", "T1-blog/case.tx"), "missing"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "edit", "what"), [m[1:] for m in CASE_EDITS], ids=[m[0] for m in CASE_EDITS]
+)
+def test_a_change_after_a_load_case_is_seen_by_the_next(tmp_path, monkeypatch, rel, edit, what):
+    # load_case keeps the case of a settled folder, checked against its manifest, and gives a
+    # copy of it while neither the folder nor the manifest changed: each edit of either made
+    # after the first load is found by the second.
+    import conformance.golden.cases as cases
+
+    folder = copy_case(tmp_path, T1, manifest=True)
+    later = cases.time.time_ns() + 5_000_000_000
+    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
+    first = load_case(folder)
+    again = load_case(folder)
+    assert again is not first and again.expected.equals(first.expected)
+    again.expected.loc[0, "value"] = 99.0  # a copy: changing it changes no later load
+    assert load_case(folder).expected.equals(first.expected)
+    edit(folder.parent / rel)
+    with pytest.raises(ManifestError, match=f"{what}: {re.escape(T1)}/"):
+        load_case(folder)
+
+
 def test_fresh_files_are_read_again_each_time(tmp_path):
     root = copy_case(tmp_path, T1, manifest=True).parent
     assert load_all(root)[0] is not load_all(root)[0]
