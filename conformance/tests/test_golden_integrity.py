@@ -226,6 +226,39 @@ def test_a_change_after_a_load_case_is_seen_by_the_next(tmp_path, monkeypatch, r
         load_case(folder)
 
 
+def test_a_kept_case_is_read_once_and_only_for_the_same_checks(tmp_path, monkeypatch):
+    # A settled folder is read once for the same checks; a load with more checks than the
+    # kept one reads it again, and so finds the stale case.txt the first load did not read.
+    import conformance.golden.cases as cases
+
+    folder = copy_case(tmp_path, T1)
+    with (folder / "case.txt").open("a") as text:
+        text.write("extra=1\n")
+    later = cases.time.time_ns() + 5_000_000_000
+    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
+    reads = []
+    real = cases._read_case
+    monkeypatch.setattr(cases, "_read_case", lambda *args: reads.append(args) or real(*args))
+    load_case(folder, check_text=False)
+    load_case(folder, check_text=False)
+    assert len(reads) == 1, reads
+    with pytest.raises(CaseFormatError, match=re.escape("case.txt")):
+        load_case(folder)
+
+
+def test_a_case_is_checked_against_its_own_manifest_lines_only(tmp_path):
+    # Another case of the same data folder changed: this one still loads, and a case without
+    # transcribed figures has none (None, not an empty table).
+    root = copy_case(tmp_path, T1, manifest=True).parent
+    shutil.copytree(DATA / "S-t2-square", root / "S-t2-square")
+    bless(root)
+    (root / T1 / "transcribed.csv").write_text("changed\n")
+    case = load_case(root / "S-t2-square")
+    assert case.id == "S-t2-square" and case.transcribed is None
+    with pytest.raises(ManifestError, match=re.escape(f"modified: {T1}/transcribed.csv")):
+        load_case(root / T1)
+
+
 def test_fresh_files_are_read_again_each_time(tmp_path):
     root = copy_case(tmp_path, T1, manifest=True).parent
     assert load_all(root)[0] is not load_all(root)[0]
