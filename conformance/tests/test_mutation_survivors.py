@@ -29,16 +29,18 @@ from conformance.golden.cases import (
     write_case,
 )
 from conformance.golden.comparison import format_report, with_rest
-from conformance.golden.tensors import format_value, trajectory_arrays
+from conformance.golden.tensors import format_value, read_text, trajectory_arrays
 from conformance.ports.grading import (
     GENERATED_SECTION,
     CaseResult,
     _states,
+    grade,
     max_rows,
     tolerance_for,
     unknown_tensors,
 )
 from conformance.ports.levels import levels_of, tensor_level
+from conformance.ports.runner import Outcome
 from conformance.tolerances import FLOAT64, GENERATED
 from scratch import (
     Gradients,
@@ -718,3 +720,81 @@ def test_equivalent_mutant_names_a_function(line):
     assert path.exists(), f"docs/mutation-equivalents.txt: {name}: no module {path}"
     assert function in _mutated_functions(path), f"{name}: no function {function} in {path}"
     assert reason.strip(), f"docs/mutation-equivalents.txt: {name} gives no reason"
+
+
+# -- conclude: the message, the level and strict's omitted groups, graded in process ----------
+T1_GROUPS = 190  # T1-blog records 19 tensors at each of 10 steps
+
+
+def t1_answer(edit=None) -> tuple:
+    """T1-blog and its expected values as a port prints them, after `edit` (frame -> frame)."""
+    case = load_case(DATA / "T1-blog")
+    frame = case.expected[["step", "tensor", "row", "col", "value"]].copy()
+    if edit is not None:
+        frame = edit(frame)
+    return case, Outcome("ok", text=frame.to_csv(index=False))
+
+
+def at(frame: pd.DataFrame, step: int, tensor: str) -> pd.Series:
+    return (frame["step"] == step) & (frame["tensor"] == tensor)
+
+
+def test_a_wrong_value_first_is_named_with_every_wrong_and_omitted_group_counted():
+    def edit(frame):
+        frame.loc[at(frame, 0, "Z1") & (frame["col"] == 0), "value"] += 1.0  # wrong value
+        extra = frame[at(frame, 1, "dW2")].iloc[[0]].assign(row=5)  # a row dW2 does not have
+        return pd.concat([frame[~at(frame, 2, "b2_after")], extra])  # b2_after omitted
+
+    case, outcome = t1_answer(edit)
+    result = grade(case, outcome)
+    assert result.status == "fail", result.message
+    assert result.message == (
+        f"T1-blog: 2 of {T1_GROUPS} (step, tensor) groups wrong, 1 omitted; first in "
+        "computation order: step 0, Z1 (wrong value)"
+    )
+
+
+def test_a_wrong_shape_first_is_named_as_such():
+    def edit(frame):
+        return pd.concat([frame, frame[at(frame, 0, "Z1")].iloc[[0]].assign(row=4)])
+
+    case, outcome = t1_answer(edit)
+    assert grade(case, outcome).message == (
+        f"T1-blog: 1 of {T1_GROUPS} (step, tensor) groups wrong, 0 omitted; first in "
+        "computation order: step 0, Z1 (wrong shape)"
+    )
+
+
+def test_the_output_after_step_0_is_training_level():
+    # A2 (the output, depth 2) omitted at steps 1 to 9: forward and gradients are whole, the
+    # training level is not; the first omitted group is named with its level.
+    case, outcome = t1_answer(lambda f: f[~((f["tensor"] == "A2") & (f["step"] > 0))])
+    result = grade(case, outcome)
+    assert (result.status, result.level) == ("partial", "gradients"), result.message
+    assert result.message == (
+        f"T1-blog: partial (gradients): 9 of {T1_GROUPS} groups omitted, the first at step 1, "
+        "A2 (training)"
+    )
+
+
+def test_strict_fails_only_the_omitted_groups_of_declared_tensors():
+    def edit(frame):
+        return frame[~(at(frame, 2, "dW1") | at(frame, 3, "b2_after"))]
+
+    case, outcome = t1_answer(edit)
+    result = grade(case, outcome, strict=True, declared=lambda tensor: tensor != "b2_after")
+    assert result.status == "fail"
+    assert result.message == (
+        f"T1-blog: strict: 1 of {T1_GROUPS} groups omitted (level reached: gradients)"
+    )
+    lenient = grade(case, outcome, strict=True, declared=lambda tensor: tensor == "b2_after")
+    assert lenient.status == "fail" and "strict: 1 of" in lenient.message
+    undeclared = grade(case, outcome, strict=True, declared=lambda tensor: False)
+    assert undeclared.status == "partial", undeclared.message
+
+
+def test_a_byte_that_is_not_utf8_is_placed_on_its_line_counting_a_first_empty_line():
+    # The file starts with a newline: the bad byte (offset 3) is on line 2.
+    with pytest.raises(CaseFormatError) as info:
+        read_text(Path("x.csv"), b"\na,\xffb\n")
+    assert str(info.value).startswith("x.csv, byte 3 (line 2): byte 0xff is not UTF-8"), info.value
