@@ -41,6 +41,7 @@ from conformance.ports.grading import (
 )
 from conformance.ports.levels import levels_of, tensor_level
 from conformance.ports.runner import Outcome
+from conformance.ports.xfail import Xfails
 from conformance.tolerances import FLOAT64, GENERATED
 from scratch import (
     Gradients,
@@ -798,3 +799,136 @@ def test_a_byte_that_is_not_utf8_is_placed_on_its_line_counting_a_first_empty_li
     with pytest.raises(CaseFormatError) as info:
         read_text(Path("x.csv"), b"\na,\xffb\n")
     assert str(info.value).startswith("x.csv, byte 3 (line 2): byte 0xff is not UTF-8"), info.value
+
+
+UNKNOWN_NOTE = "unknown tensor 'q1': not graded"
+
+
+def with_unknown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The port also prints a tensor no case has (q1): the result carries its note."""
+    return pd.concat(
+        [frame, pd.DataFrame([{"step": 0, "tensor": "q1", "row": 0, "col": 0, "value": 1.0}])]
+    )
+
+
+def fields(result: CaseResult) -> tuple:
+    """Everything conclude decides: id, status, message, level, notes and how many groups."""
+    groups = None if result.groups is None else len(result.groups)
+    return (result.case_id, result.status, result.message, result.level, result.notes, groups)
+
+
+def no_rows_of(*tensors: str):
+    return lambda frame: frame[~frame["tensor"].isin(tensors)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "options", "status", "message", "level"),
+    [
+        pytest.param(
+            lambda f: with_unknown(f.iloc[:0]), {}, "fail",
+            "T1-blog: the port output none of the expected values", "none", id="nothing-graded",
+        ),
+        pytest.param(
+            lambda f: with_unknown(f.assign(value=f["value"] + (f["tensor"] == "dW1"))), {},
+            "fail", f"T1-blog: 10 of {T1_GROUPS} (step, tensor) groups wrong, 0 omitted; first "
+            "in computation order: step 0, dW1 (wrong value)", "forward", id="wrong",
+        ),
+        pytest.param(
+            lambda f: with_unknown(no_rows_of("b2_after")(f)), {"strict": True}, "fail",
+            f"T1-blog: strict: 10 of {T1_GROUPS} groups omitted (level reached: gradients)",
+            "gradients", id="strict-omitted",
+        ),
+        pytest.param(
+            lambda f: with_unknown(f), {"strict": True, "xfail": "T1-blog/cost"}, "fail",
+            "T1-blog: strict: 10 expected failure(s) passed (level reached: full)", "full",
+            id="strict-xpass",
+        ),
+        pytest.param(
+            lambda f: with_unknown(no_rows_of("b2_after")(f)),
+            {"strict": True, "xfail": "T1-blog/cost"}, "fail",
+            f"T1-blog: strict: 10 of {T1_GROUPS} groups omitted, 10 expected failure(s) passed "
+            "(level reached: gradients)", "gradients", id="strict-omitted-and-xpass",
+        ),
+        pytest.param(
+            lambda f: with_unknown(f.assign(value=f["value"] + (f["tensor"] == "dW1"))),
+            {"xfail": "T1-blog/dW1"}, "xfail",
+            f"T1-blog: 10 of {T1_GROUPS} groups wrong as expected (xfail), the first at step 0, "
+            "dW1; level reached without them: forward", "forward", id="xfail",
+        ),
+        pytest.param(
+            lambda f: with_unknown(no_rows_of("b2_after")(f)), {}, "partial",
+            f"T1-blog: partial (gradients): 10 of {T1_GROUPS} groups omitted, the first at step "
+            "0, b2_after (training)", "gradients", id="partial",
+        ),
+        pytest.param(lambda f: with_unknown(f), {}, "pass", "", "full", id="pass"),
+    ],
+)  # fmt: skip
+def test_conclude_gives_each_outcome_every_field(edit, options, status, message, level):
+    case, outcome = t1_answer(edit)
+    xfail = options.get("xfail")
+    xfails = None if xfail is None else Xfails({xfail: "known"})
+    result = grade(case, outcome, strict=options.get("strict", False), xfails=xfails)
+    notes = (UNKNOWN_NOTE,)
+    if xfail and status != "xfail":
+        notes += (f"xpass {xfail}: expected to fail (known), passed",)
+    assert fields(result) == ("T1-blog", status, message, level, notes, T1_GROUPS)
+
+
+# -- levels of every kind, the order's frame, and the unknown-name and unknown-step notes ------
+@pytest.mark.parametrize(
+    ("kind", "step", "tensor", "level"),
+    [
+        ("perceptron", 0, "prediction", 0), ("perceptron", 1, "prediction", 3),
+        ("perceptron", 0, "error", 1), ("perceptron", 1, "error", 3),
+        ("perceptron", 0, "w", 2), ("perceptron", 3, "b", 2), ("perceptron", 0, "errors", 2),
+        ("perceptron", 0, "epochs", 2), ("init", 0, "W1", 0), ("init", 0, "b2", 0),
+        ("network", 0, "vW1", 2), ("network", 1, "vb2", 2), ("network", 0, "prediction", 2),
+    ],
+)  # fmt: skip
+def test_tensor_level_of_every_kind(kind, step, tensor, level):
+    assert tensor_level(kind, 2, step, tensor) == level
+
+
+def test_graded_groups_keep_their_columns_and_a_fresh_index():
+    case, outcome = t1_answer()
+    groups = grade(case, outcome).groups
+    assert "index" not in groups.columns and groups.index.equals(pd.RangeIndex(T1_GROUPS))
+
+
+def test_unknown_tensors_know_every_perceptron_name_the_case_does_not_record():
+    full = load_case(DATA / "T4-perceptron-and")
+    case = dataclasses.replace(full, expected=full.expected[full.expected["tensor"] == "w"])
+    printed = ["prediction", "error", "w", "b", "errors", "epochs", "w1"]
+    notes = unknown_tensors(case, pd.DataFrame({"step": 0, "tensor": printed}))
+    assert notes == ("unknown tensor 'w1' (did you mean 'w'?): not graded",), notes
+
+
+def test_unknown_tensors_know_the_cost_and_prediction_of_a_case_recording_neither():
+    full = load_case(DATA / "T1-blog")
+    case = dataclasses.replace(full, expected=full.expected[full.expected["tensor"] == "Z1"])
+    notes = unknown_tensors(case, pd.DataFrame({"step": 0, "tensor": ["cost", "prediction"]}))
+    assert notes == ()
+
+
+@pytest.mark.parametrize(("count", "more"), [(10, ()), (11, ("... and 1 more unknown tensors",))])
+def test_unknown_tensors_count_past_ten(count, more):
+    printed = pd.DataFrame({"step": 0, "tensor": [f"q{i:02d}" for i in range(count)]})
+    notes = unknown_tensors(load_case(DATA / "T1-blog"), printed)
+    assert len(notes) == min(count, 10) + len(more) and notes[10:] == more, notes
+
+
+def test_an_unknown_name_is_quoted_to_its_first_40_characters():
+    name = "x" * 39 + "yz"
+    notes = unknown_tensors(
+        load_case(DATA / "T1-blog"), pd.DataFrame({"step": 0, "tensor": [name]})
+    )
+    assert notes == (f"unknown tensor {'x' * 39 + 'y'!r}: not graded",), notes
+
+
+def test_unknown_steps_are_listed_five_then_counted():
+    case = load_case(DATA / "T1-blog")  # steps 0 to 9
+    printed = pd.DataFrame({"step": [0, 10, 11, 12, 13, 14, 15, 16], "tensor": "Z1"})
+    assert unknown_tensors(case, printed) == (
+        "7 row(s) at step(s) 10, 11, 12, 13, 14 and 2 more, where the case records no value: "
+        "not graded",
+    )
