@@ -1,14 +1,15 @@
 """`TorchMLP`: the reference multilayer perceptron, an `nn.Module` of `nn.Linear` layers and
 activation modules, differentiated by autograd and stepped by `torch.optim.SGD`.
 
-It is built from a `scratch.NetworkSpec` and a `scratch.Params` (never from torch's random init:
-the layers' initial values are overwritten by the loaded ones, and they are drawn inside
-`torch.random.fork_rng`, so that building a model leaves torch's random generator as it was;
-`torch.nn.utils.skip_init` would do the same through the meta device, at 0.4 s of imports the
-first time in a process), and exports its
-parameters back as `Params`. Float64 by default; float32 on request. Its momentum buffers
-(torch's `optimizer.state[p]["momentum_buffer"]`) are kept between `train` calls as
-`velocity`, a `scratch.optim.Velocity`, so that k calls of one step are one call of k steps.
+It is built from a `scratch.NetworkSpec` and a `scratch.Params`, never from torch's random
+init: the layers' initial values are drawn inside `torch.random.fork_rng` and overwritten by
+the loaded ones, so that building a model leaves torch's random generator as it was (and so
+undoes the draws another thread makes meanwhile: build models in one thread).
+`torch.nn.utils.skip_init` would skip the draws through the meta device, at 0.4 s of imports
+the first time in a process. It exports its parameters back as `Params`. Float64 by default;
+float32 on request. Its momentum buffers (torch's `optimizer.state[p]["momentum_buffer"]`)
+are kept between `train` calls as `velocity`, a `scratch.optim.Velocity`, so that k calls of
+one step are one call of k steps.
 Not for: anything the scratch implementation computes; it shares only scratch's containers,
 argument checks and the `scratch.optim.SGD` record of hyper-parameters.
 """

@@ -14,9 +14,9 @@ case.txt, params.csv, data.csv) the same way, and the case's manifest lines.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,8 @@ import pandas as pd
 from conformance.golden.flat import check_case_text, write_case_text
 from conformance.golden.manifest import (
     MANIFEST,
-    file_fingerprint,
-    fingerprint,
+    contents,
     regenerate_hint,
-    settled,
     update_manifest,
     verify,
 )
@@ -143,27 +141,27 @@ def load_case(
     first (`ManifestError` otherwise). `check_promises=False` reads expected.csv for its syntax
     only, and `check_text=False` leaves case.txt unread: for `regenerate`, which rewrites both.
 
-    A folder read before in this process, with the same checks, whose files (and manifest,
-    when checked) have the same `manifest.fingerprint` gives a copy of the case read then,
-    without reading a file; only a settled folder is remembered (`manifest.settled`)."""
+    A folder read before in this process with the same checks, whose `manifest.contents`
+    (every file's bytes, links followed; and the manifest's, when checked) are the same as
+    then, gives a copy of the case read then (with `path` as given) without parsing a file:
+    the same bytes, the same case and the same verdict. A case is kept only when its folder's
+    contents did not change while it was read."""
     path = Path(path)
     key = (os.path.realpath(path), check_manifest, check_promises, check_text)
-    read_at = time.time_ns()
-    now = fingerprint(path)
-    if check_manifest:
-        now[f"../{MANIFEST}"] = file_fingerprint(path.parent / MANIFEST)
-    if key in _CASES and _CASES[key][0] == now:
-        return copy.deepcopy(_CASES[key][1])
+    manifest = (path.parent / MANIFEST,) if check_manifest else ()
+    before = contents(path, manifest)
+    if key in _CASES and _CASES[key][0] == before:
+        return dataclasses.replace(copy.deepcopy(_CASES[key][1]), path=path)
     case = _read_case(path, check_manifest, check_promises, check_text)
-    if settled(now, read_at):
+    if contents(path, manifest) == before:
         if len(_CASES) >= 256:  # (the golden cases, each read with two or three sets of checks)
             _CASES.clear()
-        _CASES[key] = (now, copy.deepcopy(case))
+        _CASES[key] = (before, copy.deepcopy(case))
     return case
 
 
 _CASES: dict[tuple[str, bool, bool, bool], tuple[dict[str, str], Case]] = {}
-"""The case folders `load_case` read in this process: {(folder, checks): (fingerprint, case)}."""
+"""The case folders `load_case` read in this process: {(folder, checks): (contents, case)}."""
 
 
 def _read_case(path: Path, check_manifest: bool, check_promises: bool, check_text: bool) -> Case:
@@ -217,27 +215,25 @@ def case_dirs(root: Path = DATA) -> list[Path]:
 
 
 _LOADED: dict[str, tuple[dict[str, str], list[Case]]] = {}
-"""The folders `load_all` read in this process: {folder: (its fingerprint then, its cases)}."""
+"""The folders `load_all` read in this process: {folder: (their contents then, the cases)}."""
 
 
 def load_all(root: Path = DATA) -> list[Case]:
     """Every case under `root`, validated, after checking every file under `root` against its
     manifest (`ManifestError`: a file modified, missing or extra, or no manifest at all).
 
-    A folder read before in this process whose `manifest.fingerprint` (every entry's type,
-    size, inode and times, the change time included, which no write can set back) has not
-    changed since gives the cases read then, without reading a file: the same files, the same
-    verdict. Only a folder whose files last changed a second or more before it was read is
-    kept (file times tick in milliseconds: two writes within one tick look alike). The cases
-    are shared; nothing may modify them."""
+    A folder read before in this process whose `manifest.contents` (every file's bytes, the
+    manifest's included) are the same as then gives copies of the cases read then, without
+    parsing a file: the same bytes, the same cases and the same verdict."""
     root = Path(root)
     if not root.is_dir():
         raise CaseFormatError(f"{root}: no such folder of golden cases")
     key = os.path.realpath(root)
-    read_at = time.time_ns()
-    now = fingerprint(root)
-    if key in _LOADED and _LOADED[key][0] == now:
-        return list(_LOADED[key][1])
+    before = contents(root)
+    if key in _LOADED and _LOADED[key][0] == before:
+        return [
+            dataclasses.replace(c, path=root / c.path.name) for c in copy.deepcopy(_LOADED[key][1])
+        ]
     verify(root)
     folders = case_dirs(root)
     if not folders:
@@ -245,9 +241,9 @@ def load_all(root: Path = DATA) -> list[Case]:
     cases = [load_case(p, check_manifest=False) for p in folders]
     if len(_LOADED) >= 8:  # (a process reads one or two folders; tests read many copies)
         _LOADED.clear()
-    if settled(now, read_at):
-        _LOADED[key] = (now, cases)
-    return list(cases)
+    if contents(root) == before:
+        _LOADED[key] = (before, copy.deepcopy(cases))
+    return cases
 
 
 def write_case(

@@ -68,27 +68,39 @@ def check_tensor(case: Case, tensor: str, report: pd.DataFrame, subject: str) ->
 
 
 def check_tensors(case: Case, report: pd.DataFrame, subject: str, shown: int = 3) -> None:
-    """Assert `check_tensor` for every tensor the case records, in the case's order. A failure
-    names every tensor that differs and gives the report of the first `shown` of them."""
+    """Assert `check_tensor` for every tensor the case records. A failure names every tensor
+    that differs, in the order they first differ (by step, then in the case's order), and gives
+    the report of the first `shown` of them: the earliest divergence comes first."""
     failures = []
     for tensor in dict.fromkeys(case.expected["tensor"]):
         try:
             check_tensor(case, tensor, report, subject)
         except AssertionError as failure:
-            failures.append((tensor, str(failure)))
-    if failures:
-        names = ", ".join(tensor for tensor, _ in failures)
-        more = len(failures) - shown
-        tail = [f"... and {more} more tensor(s) differ, reported above by name"] if more > 0 else []
-        raise AssertionError(
-            "\n\n".join(
-                [
-                    f"{case.id} by {subject}: {len(failures)} tensor(s) differ: {names}",
-                    *(message for _, message in failures[:shown]),
-                    *tail,
-                ]
-            )
+            failures.append((_first_wrong_step(report, tensor), tensor, str(failure)))
+    if not failures:
+        return
+    failures.sort(key=lambda failure: failure[0])  # stable: the case's order within a step
+    step, tensor, _ = failures[0]
+    names = ", ".join(f"{t} (step {s})" for s, t, _ in failures)
+    more = len(failures) - shown
+    tail = [f"... and {more} more tensor(s) differ, named above"] if more > 0 else []
+    raise AssertionError(
+        "\n\n".join(
+            [
+                f"{case.id} by {subject}: {len(failures)} tensor(s) differ, the first at step "
+                f"{step}, {tensor}; each from the step it first differs: {names}",
+                *(message for _, _, message in failures[:shown]),
+                *tail,
+            ]
         )
+    )
+
+
+def _first_wrong_step(report: pd.DataFrame, tensor: str) -> int:
+    """The first step at which `tensor` is not ok in `report` (-1: no row of it at all)."""
+    rows = report[report["tensor"] == tensor]
+    wrong = rows.loc[~rows["ok"].astype(bool), "step"]
+    return int(wrong.min()) if len(wrong) else -1
 
 
 __all__ = ["StepTensors", "check_figure", "check_tensor", "check_tensors"]

@@ -120,21 +120,34 @@ def _described(i: os.stat_result) -> str:
     return f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} {i.st_ctime_ns}"
 
 
-def file_fingerprint(file: Path) -> str:
-    """One file's entry as `fingerprint` writes it, or "missing" where there is none."""
+def contents(root: Path, also: Iterable[Path] = ()) -> dict[str, str]:
+    """What a reader of `root` (a folder, its links followed as a reader follows them) and of
+    each file of `also` sees, by content: `snapshot`'s entry for every entry under `root` (a
+    sha256, or the marker of a link or other non-regular entry), the manifest included, a
+    link's entry followed by the sha256 of what it leads to, and each `also` file's sha256
+    (links followed; "missing" when there is none). Equal contents read alike, whatever the
+    files' times say; what a process keeps of a folder is checked with it."""
+    root = Path(root)
+    out: dict[str, str] = {}
+    for top, dirs, files in os.walk(root):
+        for name in [*files, *(d for d in dirs if Path(top, d).is_symlink())]:
+            path = Path(top, name)
+            rel = path.relative_to(root).as_posix()
+            out[rel] = _digest(path)
+            if out[rel].startswith("<symbolic link"):
+                out[rel] += " " + _followed(path)
+    for file in also:
+        out[f"<also> {os.path.realpath(file)}"] = _followed(Path(file))
+    return dict(sorted(out.items()))
+
+
+def _followed(path: Path) -> str:
+    """The sha256 of the file `path` leads to, links followed; a marker for anything else."""
     try:
-        return _described(Path(file).lstat())
-    except OSError:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
         return "missing"
-
-
-def settled(fp: dict[str, str], read_at_ns: int) -> bool:
-    """Whether every file of fingerprint `fp` last changed (its change time, which no write can
-    set back) a second or more before `read_at_ns`: file times tick in milliseconds, so two
-    writes within one tick look alike, and only a settled folder's contents may be remembered
-    by its fingerprint."""
-    changed = [int(v.rsplit(" ", 1)[1]) for v in fp.values() if v.count(" ") == 4]
-    return max(changed, default=0) < read_at_ns - 1_000_000_000
+    return _digest(target) if target.is_file() else "<not a file>"
 
 
 def _write(root: Path, digests: dict[str, str]) -> Path:

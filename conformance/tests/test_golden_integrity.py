@@ -9,12 +9,14 @@ type, the file it names, and for the manifest how to regenerate.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conformance.golden.cases import DATA, Case, load_all, load_case, write_case
@@ -184,19 +186,29 @@ def test_a_changed_file_is_named_with_how_to_regenerate(tmp_path, rel, edit, wha
     ("rel", "edit", "what"), [m[1:] for m in MANIFEST_EDITS], ids=[m[0] for m in MANIFEST_EDITS]
 )
 def test_a_change_after_a_load_is_seen_by_the_next_load(tmp_path, monkeypatch, rel, edit, what):
-    # load_all keeps the cases of a folder whose files are a second old or more, and gives them
-    # again while nothing under it changed: here the copy is made to look settled, and each
-    # edit made after the first load is still found by the second.
-    import conformance.golden.cases as cases
-
+    # load_all keeps the cases of a folder and gives copies of them again while the contents
+    # under it are the same: each edit made after the first load is found by the second.
     root = copy_case(tmp_path, T1, manifest=True).parent
-    later = cases.time.time_ns() + 5_000_000_000
-    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
+    reads = read_counter(monkeypatch)
     first = load_all(root)
-    assert load_all(root)[0] is first[0]  # kept: read once
+    again = load_all(root)
+    assert len(reads) == 1 and again[0] is not first[0], reads  # kept: parsed once
+    again[0].meta["description"] = "changed by a caller"  # a copy: no later load sees it
+    assert load_all(root)[0].meta == first[0].meta
+    assert [c.path for c in load_all(Path(f"{root}/."))] == [Path(f"{root}/.") / T1]
     edit(root / rel)
     with pytest.raises(ManifestError, match=f"{what}: {re.escape(rel)}"):
         load_all(root)
+
+
+def read_counter(monkeypatch) -> list:
+    """Each time a case folder is parsed (`cases._read_case`), an entry."""
+    import conformance.golden.cases as cases
+
+    reads: list = []
+    real = cases._read_case
+    monkeypatch.setattr(cases, "_read_case", lambda *args: reads.append(args) or real(*args))
+    return reads
 
 
 CASE_EDITS = [m for m in MANIFEST_EDITS if m[1].startswith(f"{T1}/")] + [
@@ -208,17 +220,14 @@ CASE_EDITS = [m for m in MANIFEST_EDITS if m[1].startswith(f"{T1}/")] + [
     ("rel", "edit", "what"), [m[1:] for m in CASE_EDITS], ids=[m[0] for m in CASE_EDITS]
 )
 def test_a_change_after_a_load_case_is_seen_by_the_next(tmp_path, monkeypatch, rel, edit, what):
-    # load_case keeps the case of a settled folder, checked against its manifest, and gives a
-    # copy of it while neither the folder nor the manifest changed: each edit of either made
-    # after the first load is found by the second.
-    import conformance.golden.cases as cases
-
+    # load_case keeps a case checked against its manifest, and gives a copy of it while the
+    # folder's and the manifest's contents are the same: each edit of either made after the
+    # first load is found by the second.
     folder = copy_case(tmp_path, T1, manifest=True)
-    later = cases.time.time_ns() + 5_000_000_000
-    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
+    reads = read_counter(monkeypatch)
     first = load_case(folder)
     again = load_case(folder)
-    assert again is not first and again.expected.equals(first.expected)
+    assert len(reads) == 1 and again is not first and again.expected.equals(first.expected)
     again.expected.loc[0, "value"] = 99.0  # a copy: changing it changes no later load
     assert load_case(folder).expected.equals(first.expected)
     edit(folder.parent / rel)
@@ -227,23 +236,42 @@ def test_a_change_after_a_load_case_is_seen_by_the_next(tmp_path, monkeypatch, r
 
 
 def test_a_kept_case_is_read_once_and_only_for_the_same_checks(tmp_path, monkeypatch):
-    # A settled folder is read once for the same checks; a load with more checks than the
-    # kept one reads it again, and so finds the stale case.txt the first load did not read.
-    import conformance.golden.cases as cases
-
+    # A folder is parsed once for the same checks; a load with more checks than the kept one
+    # parses it again, and so finds the stale case.txt the first load did not read.
     folder = copy_case(tmp_path, T1)
     with (folder / "case.txt").open("a") as text:
         text.write("extra=1\n")
-    later = cases.time.time_ns() + 5_000_000_000
-    monkeypatch.setattr(cases.time, "time_ns", lambda: later)
-    reads = []
-    real = cases._read_case
-    monkeypatch.setattr(cases, "_read_case", lambda *args: reads.append(args) or real(*args))
+    reads = read_counter(monkeypatch)
     load_case(folder, check_text=False)
     load_case(folder, check_text=False)
     assert len(reads) == 1, reads
     with pytest.raises(CaseFormatError, match=re.escape("case.txt")):
         load_case(folder)
+
+
+def test_a_kept_case_follows_its_contents_not_its_times_or_its_path(tmp_path, monkeypatch):
+    # An edit that keeps the file's size and times (put back with utime), and an edit of the
+    # file a link leads to, are each found; a touch alone changes nothing; the case comes back
+    # with the path it was asked for.
+    folder = copy_case(tmp_path, T1)
+    params = folder / "params.csv"
+    (tmp_path / "elsewhere.csv").write_bytes(params.read_bytes())
+    params.unlink()
+    params.symlink_to(tmp_path / "elsewhere.csv")
+    reads = read_counter(monkeypatch)
+    first = load_case(folder)
+    os.utime(folder / "expected.csv")
+    assert load_case(folder).expected.equals(first.expected) and len(reads) == 1
+    expected = folder / "expected.csv"
+    times = expected.stat()
+    text = expected.read_text()
+    expected.write_text(text.replace("0,Z1,0,0,6\n", "0,Z1,0,0,7\n", 1))
+    os.utime(expected, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert load_case(folder).expected["value"].iloc[0] == 7.0 and len(reads) == 2
+    target = (tmp_path / "elsewhere.csv").read_text()
+    (tmp_path / "elsewhere.csv").write_text(target.replace("W1,0,0,1\n", "W1,0,0,11\n", 1))
+    assert not np.array_equal(load_case(folder).params.W[0], first.params.W[0])
+    assert load_case(Path(f"{folder}/.")).path == Path(f"{folder}/.") and len(reads) == 3
 
 
 def test_a_case_is_checked_against_its_own_manifest_lines_only(tmp_path):
@@ -257,11 +285,6 @@ def test_a_case_is_checked_against_its_own_manifest_lines_only(tmp_path):
     assert case.id == "S-t2-square" and case.transcribed is None
     with pytest.raises(ManifestError, match=re.escape(f"modified: {T1}/transcribed.csv")):
         load_case(root / T1)
-
-
-def test_fresh_files_are_read_again_each_time(tmp_path):
-    root = copy_case(tmp_path, T1, manifest=True).parent
-    assert load_all(root)[0] is not load_all(root)[0]
 
 
 @pytest.mark.parametrize(
