@@ -39,6 +39,8 @@ from conformance.ports.reaping import (
 MiB = 1 << 20
 DEFAULT_MAX_OUTPUT_MIB = 256
 """The default cap on a port's stdout, in MiB (a port's answer is a few MB at most)."""
+DEFAULT_TIMEOUT = 60.0
+"""The default time a port has for one case, in seconds."""
 STDERR_KEPT = 4096
 """Bytes of stderr kept (the last ones) for reports."""
 DRAIN = 0.5

@@ -33,7 +33,13 @@ from pathlib import Path
 from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.manifest import changed_files, fingerprint
 from conformance.golden.tensors import CaseFormatError
-from conformance.ports.process import DEFAULT_MAX_OUTPUT_MIB, Finished, MiB, run_process
+from conformance.ports.process import (
+    DEFAULT_MAX_OUTPUT_MIB,
+    DEFAULT_TIMEOUT,
+    Finished,
+    MiB,
+    run_process,
+)
 from conformance.ports.protocol import (
     MODE_VARIABLE,
     UNSUPPORTED_EXIT,
@@ -43,7 +49,6 @@ from conformance.ports.protocol import (
 )
 from conformance.ports.request import build_request
 
-DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
 """The cap on a port's stdout, in MiB (`--max-output`)."""
 PORT_FILES = ("case.json", "case.txt", "params.csv", "data.csv")

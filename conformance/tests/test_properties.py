@@ -4,14 +4,21 @@ Depth 1-4, widths 1-8, batch 1-16, every activation in every position where it i
 (softmax needs 2 units or more), every loss and reduction, random seeds for weights and data,
 and `torch.optim.SGD`'s options (momentum, dampening, nesterov, weight decay, maximize; the
 velocities compared after every step).
-At least 200 examples per run; Hypothesis's example database is off, so nothing is written to
-the repository (and .hypothesis/ is git-ignored in any case).
+At least 200 examples per run, the same ones every run (`derandomize`: a CI run is
+reproducible); Hypothesis's example database is off, so nothing is written to the repository
+(and .hypothesis/ is git-ignored in any case).
+
+A run that blows up is left out (`GROWTH`): gradient ascent on an unbounded loss (maximize with
+MSE), helped by momentum, can take the parameters from about 1 to 1e10 in three steps. Its sums
+then cancel terms many orders larger than their result, and two correct implementations that
+add in different orders differ by far more than 1e-10 of the result (found by a random seed:
+dW1 of 2.8e11 apart by 5e-9 relative). The bound here is for a run of ordinary magnitude.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conformance.compare import assert_close
@@ -22,6 +29,8 @@ from scratch import Network, NetworkSpec, init_standard_normal
 from scratch.optim import SGD
 
 GRADIENTS = Tolerance("hypothesis float64", rtol=1e-10, atol_scale=1e-10)
+GROWTH = 1e4
+"""The largest parameter a compared run may reach (it starts within a few units)."""
 ACTIVATIONS = HIDDEN  # every activation, in every position where it is defined
 
 
@@ -61,6 +70,7 @@ def data_for(spec: NetworkSpec, n: int, seed: int):
 
 @settings(
     max_examples=200,
+    derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -72,6 +82,8 @@ def test_random_architecture_matches_autograd_for_3_steps(configuration):
     lr = 0.05 / n if spec.reduction == "sum" else 0.05
     options = {"record": True, "optimizer": sgd, "maximize": maximize}
     ours = Network(spec, params).train(X, Y, lr, 3, **options)
+    largest = max(np.abs(v).max() for r in ours.records for v in r.after.arrays().values())
+    assume(largest <= GROWTH)
     theirs = TorchMLP(spec, params, device="cpu").train(X, Y, lr, 3, **options)
     for step, (a, b) in enumerate(zip(ours.records, theirs.records, strict=True)):
         where = f"{spec}, n={n}, seed={seed}, {sgd}, maximize={maximize}, step {step}"
