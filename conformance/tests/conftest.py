@@ -30,15 +30,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 SLOWEST_FIRST = (
     "test_ports.py", "test_float32.py", "test_persistent_ports.py", "test_hostile_ports.py",
-    "test_fuzz.py", "test_cli.py", "test_golden_format.py", "test_reduce.py",
-    "test_golden_integrity.py", "test_golden.py", "test_properties.py", "test_matrix.py",
-    "test_cli_bad_input.py", "test_finite_differences.py", "test_benchmark_smoke.py",
-    "test_distributed.py",
+    "test_mutant_catalogue.py", "test_fuzz.py", "test_port_docs.py", "test_golden_format.py",
+    "test_cli.py", "test_golden.py", "test_matrix.py", "test_properties.py",
+    "test_golden_integrity.py", "test_reduce.py", "test_cli_bad_input.py",
+    "test_finite_differences.py", "test_benchmark_smoke.py", "test_case_txt.py",
+    "test_levels_report.py", "test_fast_path.py", "test_mutation_survivors.py",
+    "test_golden_schema.py", "test_distributed.py",
 )  # fmt: skip
-"""The test modules that take longest (`pytest conformance -n 0 --durations=0`, summed by
-module), slowest first. xdist gives each worker one module at a time in the order collected
-(`--no-loadscope-reorder`): these first, so that the last modules handed out are short and the
-workers finish together (by default xdist hands out the modules with the most tests first)."""
+"""The test modules that take longest (the time from a module's first test to its last in a
+`pytest conformance -n 2 -vv` run, its module fixtures included), slowest first. xdist gives
+each worker one module at a time in the order collected (`--no-loadscope-reorder`): these
+first, so that the last modules handed out are short and the workers finish together (by
+default xdist hands out the modules with the most tests first)."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,7 +4,8 @@ never a crash of the mutant's own shape checks, and without `--strict` (a port t
 group passes leniently, so an omission alone catches nothing).
 
 Each test runs one mutant of conformance/ports/mutants.py on one case and grades it as a port
-is graded by default; `test_ports.py` asserts that the catalogue as a whole catches them all.
+is graded by default; `test_mutant_catalogue.py` asserts that the catalogue as a whole catches
+them all.
 """
 
 from __future__ import annotations
