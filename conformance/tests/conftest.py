@@ -7,6 +7,7 @@ are errors too, through `filterwarnings = error` in pyproject.toml.
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -178,6 +179,24 @@ def shared_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from conformance.golden.cases import DATA
 
     return Path(shutil.copytree(DATA, tmp_path_factory.mktemp("golden") / "data"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under mutmut (`MUTANT_UNDER_TEST` set; README, "Mutation testing"), forget what this
+    process keeps between runs: mutmut runs each mutant's tests in a process forked from one
+    that has run the tests already, and a kept golden case or a cached trajectory would spare
+    the mutated code from running at all (its mutants would survive untested)."""
+    if not os.environ.get("MUTANT_UNDER_TEST"):
+        return
+    from conformance.golden import cases
+
+    cases._CASES.clear()
+    cases._LOADED.clear()
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("conformance", "scratch", "reference"):
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -932,3 +932,31 @@ def test_unknown_steps_are_listed_five_then_counted():
         "7 row(s) at step(s) 10, 11, 12, 13, 14 and 2 more, where the case records no value: "
         "not graded",
     )
+
+
+def test_under_mutmut_a_session_starts_with_nothing_kept(monkeypatch):
+    # What a process keeps (golden cases by contents, cached functions of our modules) is
+    # forgotten when a mutant's tests start, so that the mutated code runs; without mutmut it
+    # is kept. (Here on stand-ins, so that this process keeps its own.)
+    import functools
+    import types
+
+    from conformance.golden import cases
+    from conformance.tests import conftest
+
+    probe = types.ModuleType("conformance.probe")
+    probe.twice = functools.cache(lambda x: 2 * x)
+    other = types.ModuleType("numpy.probe")
+    other.twice = functools.cache(lambda x: 2 * x)
+    modules = {"conformance.probe": probe, "numpy.probe": other}
+    monkeypatch.setattr(conftest, "sys", types.SimpleNamespace(modules=modules))
+    monkeypatch.setattr(cases, "_CASES", {"kept": 1})
+    monkeypatch.setattr(cases, "_LOADED", {"kept": 1})
+    probe.twice(1), other.twice(1)
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
+    conftest.pytest_sessionstart(None)
+    assert cases._CASES and cases._LOADED and probe.twice.cache_info().currsize == 1
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "conformance.x_f__mutmut_1")
+    conftest.pytest_sessionstart(None)
+    assert not cases._CASES and not cases._LOADED and probe.twice.cache_info().currsize == 0
+    assert other.twice.cache_info().currsize == 1  # not ours: left alone
