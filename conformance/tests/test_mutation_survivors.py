@@ -960,3 +960,69 @@ def test_under_mutmut_a_session_starts_with_nothing_kept(monkeypatch):
     conftest.pytest_sessionstart(None)
     assert not cases._CASES and not cases._LOADED and probe.twice.cache_info().currsize == 0
     assert other.twice.cache_info().currsize == 1  # not ours: left alone
+
+
+# -- scratch's messages: what each names -------------------------------------------------------
+SPEC2 = NetworkSpec.build([2, 3, 1], "tanh", "identity", "mse")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: Network("spec", init_standard_normal([2, 3, 1], 0)), DTypeError,
+         "spec must be a scratch.NetworkSpec, got str"),
+        (lambda: SPEC2.check_params("params"), DTypeError,
+         "params must be a scratch.Params, got str"),
+        (lambda: SPEC2.check_params(init_standard_normal([2, 3, 1], 0, bias=False)), ConfigError,
+         "the spec says bias=True but the params lack biases"),
+        (lambda: NetworkSpec.build([2, 3, 1], "tanh", "identity", "mse", bias=False).check_params(
+            init_standard_normal([2, 3, 1], 0)), ConfigError,
+         "the spec says bias=False but the params have biases"),
+        (lambda: Params([[[1.0]]], [np.zeros(1)]), DTypeError,
+         "W[0] must be a numpy.ndarray, got list"),
+        (lambda: losses.mse(np.zeros((2, 1)), np.zeros((2, 1), dtype=np.int64), "sample_mean"),
+         DTypeError, "Y must have a float dtype (float32 or float64), got int64"),
+        (lambda: losses.mse(np.zeros((2, 1)), np.zeros(2), "sample_mean"), ShapeError,
+         "the output A has shape (2, 1) and the target Y (2,): both must be the same (n, k) "
+         "shape (no broadcasting)"),
+        (lambda: Network(SPEC2, init_standard_normal([2, 3, 1], 0)).cost(
+            Network(SPEC2, init_standard_normal([2, 3, 1], 0)).forward(np.zeros((2, 2))),
+            np.zeros(2)), ShapeError,
+         "Y has shape (2,) but the network output A(L) has shape (2, 1); they must be equal "
+         "(no broadcasting: a (n,) target against an (n, 1) output is an error)"),
+        (lambda: Network(SPEC2, init_standard_normal([2, 3, 1], 0)).cost(
+            Network(SPEC2, init_standard_normal([2, 3, 1], 0)).forward(np.zeros((2, 2))),
+            np.zeros((2, 1), dtype=np.float32)), DTypeError,
+         "Y has dtype float32 but the parameters are float64"),
+    ],
+    ids=["network-spec", "check-params-type", "lack-biases", "have-biases", "W-list",
+         "mse-Y-int", "mse-shapes", "target-shape", "target-dtype"],
+)  # fmt: skip
+def test_scratch_names_what_is_wrong(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_frozen_parameters_are_c_ordered_read_only_copies():
+    W = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    params = Params([W], [np.zeros(2)])
+    assert params.W[0].flags.c_contiguous and not params.W[0].flags.writeable
+    W[0, 0] = 9.0  # a copy: the caller's array is not the parameter
+    assert params.W[0][0, 0] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("b", "message"),
+    [
+        ([np.zeros((2, 2))], "b[0] must be a 1-D array, got (2, 2)"),
+        ([None, None], "b must have 1 entries (one per layer), got 2"),
+    ],
+    ids=["bias-not-1-D", "too-many-Nones"],
+)
+def test_named_in_layout_checks_the_biases_it_is_given(b, message):
+    from scratch.layouts import named_in_layout
+
+    with pytest.raises(ShapeError) as info:
+        named_in_layout("t1", [np.zeros((2, 3))], b)
+    assert str(info.value) == message
