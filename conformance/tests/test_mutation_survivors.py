@@ -1026,3 +1026,17 @@ def test_named_in_layout_checks_the_biases_it_is_given(b, message):
     with pytest.raises(ShapeError) as info:
         named_in_layout("t1", [np.zeros((2, 3))], b)
     assert str(info.value) == message
+
+
+def test_a_cell_beyond_the_shape_is_named_from_its_own_group():
+    # A2 at step 0 gets a cell at row 3: the note names that cell, not one of another tensor
+    # at the same step (Z1 has three columns) or of A2 at another step.
+    def edit(frame):
+        extra = frame[at(frame, 0, "A2")].iloc[[0]].assign(row=3)
+        return pd.concat([frame, extra])
+
+    case, outcome = t1_answer(edit)
+    groups = grade(case, outcome).groups
+    note = groups.loc[(groups["step"] == 0) & (groups["tensor"] == "A2"), "shape_note"].item()
+    shape = case.expected[at(case.expected, 0, "A2")][["row", "col"]].max() + 1
+    assert note == f"expected shape {tuple(int(x) for x in shape)}; cell (3, 0) is beyond it"
