@@ -28,7 +28,7 @@ from conformance.golden.cases import (
     read_meta,
     write_case,
 )
-from conformance.golden.comparison import format_report, with_rest
+from conformance.golden.comparison import compare_frames, format_report, with_rest
 from conformance.golden.tensors import format_value, read_text, trajectory_arrays
 from conformance.ports.grading import (
     GENERATED_SECTION,
@@ -1040,3 +1040,31 @@ def test_a_cell_beyond_the_shape_is_named_from_its_own_group():
     note = groups.loc[(groups["step"] == 0) & (groups["tensor"] == "A2"), "shape_note"].item()
     shape = case.expected[at(case.expected, 0, "A2")][["row", "col"]].max() + 1
     assert note == f"expected shape {tuple(int(x) for x in shape)}; cell (3, 0) is beyond it"
+
+
+def _small_expected() -> pd.DataFrame:
+    """Two tensors (A, B) at steps 0 and 1, each 2 x 2, values 1 to 16."""
+    rows = [(s, t, r, c) for s in (0, 1) for t in ("A", "B") for r in (0, 1) for c in (0, 1)]
+    frame = pd.DataFrame(rows, columns=["step", "tensor", "row", "col"])
+    return frame.assign(value=np.arange(1.0, 17.0))
+
+
+@pytest.mark.parametrize(
+    ("edge", "group"),
+    [
+        ((0, "A", 0, 2), (0, "A")), ((0, "A", 2, 0), (0, "A")), ((0, "B", 0, -1), (0, "B")),
+        ((1, "A", -1, 0), (1, "A")), ((2, "A", 0, 0), None), ((-1, "B", 0, 0), None),
+        ((0, "Q", 0, 0), None), ((1, "Q", 1, 1), None),
+    ],
+    ids=["col-past", "row-past", "col-negative", "row-negative", "step-past", "step-negative",
+         "unknown-name", "unknown-name-step-1"],
+)  # fmt: skip
+def test_a_row_outside_every_expected_cell_matches_none(edge, group):
+    # The right answer plus one row just outside the case's cells, with a value no cell has:
+    # every group still passes, and the row is counted as printed only for its own group.
+    expected = _small_expected()
+    extra = pd.DataFrame([(*edge, 999.0)], columns=expected.columns)
+    report = compare_frames(pd.concat([expected, extra], ignore_index=True), expected)
+    assert report["ok"].all() and (report["bad"] == 0).all(), report
+    printed = {(s, t): p for s, t, p in report[["step", "tensor", "printed"]].itertuples(False)}
+    assert printed == {key: 4 + (key == group) for key in printed}, printed
