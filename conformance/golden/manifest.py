@@ -109,15 +109,13 @@ def fingerprint(root: Path) -> dict[str, str]:
                 out[rel] = stat.filemode(i.st_mode)
                 pending.append((entry.path, rel + "/"))
             else:
-                out[rel] = _described(i)
+                out[rel] = (
+                    f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} "
+                    f"{i.st_ctime_ns}"
+                )
     with contextlib.suppress(OSError):
         out["."] = stat.filemode(Path(root).lstat().st_mode)
     return dict(sorted(out.items()))
-
-
-def _described(i: os.stat_result) -> str:
-    """A file's entry in a fingerprint: "<mode> <size> <inode> <mtime_ns> <ctime_ns>"."""
-    return f"{stat.filemode(i.st_mode)} {i.st_size} {i.st_ino} {i.st_mtime_ns} {i.st_ctime_ns}"
 
 
 def contents(root: Path, also: Iterable[Path] = ()) -> dict[str, str]:
@@ -128,14 +126,12 @@ def contents(root: Path, also: Iterable[Path] = ()) -> dict[str, str]:
     (links followed; "missing" when there is none). Equal contents read alike, whatever the
     files' times say; what a process keeps of a folder is checked with it."""
     root = Path(root)
-    out: dict[str, str] = {}
-    for top, dirs, files in os.walk(root):
-        for name in [*files, *(d for d in dirs if Path(top, d).is_symlink())]:
-            path = Path(top, name)
-            rel = path.relative_to(root).as_posix()
-            out[rel] = _digest(path)
-            if out[rel].startswith("<symbolic link"):
-                out[rel] += " " + _followed(path)
+    out = snapshot(root)
+    if (root / MANIFEST).exists() or (root / MANIFEST).is_symlink():
+        out[MANIFEST] = _digest(root / MANIFEST)
+    for rel, digest in out.items():
+        if digest.startswith("<symbolic link"):
+            out[rel] = f"{digest} {_followed(root / rel)}"
     for file in also:
         out[f"<also> {os.path.realpath(file)}"] = _followed(Path(file))
     return dict(sorted(out.items()))

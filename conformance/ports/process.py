@@ -39,6 +39,8 @@ from conformance.ports.reaping import (
 MiB = 1 << 20
 DEFAULT_MAX_OUTPUT_MIB = 256
 """The default cap on a port's stdout, in MiB (a port's answer is a few MB at most)."""
+DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
+"""The same cap as a float (the command-line options' default)."""
 DEFAULT_TIMEOUT = 60.0
 """The default time a port has for one case, in seconds."""
 STDERR_KEPT = 4096

@@ -34,7 +34,7 @@ from conformance.golden.cases import TRAJECTORY_COLUMNS, Case
 from conformance.golden.manifest import changed_files, fingerprint
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports.process import (
-    DEFAULT_MAX_OUTPUT_MIB,
+    DEFAULT_MAX_OUTPUT,
     DEFAULT_TIMEOUT,
     Finished,
     MiB,
@@ -49,7 +49,6 @@ from conformance.ports.protocol import (
 )
 from conformance.ports.request import build_request
 
-DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
 """The cap on a port's stdout, in MiB (`--max-output`)."""
 PORT_FILES = ("case.json", "case.txt", "params.csv", "data.csv")
 """What a port may read in MLP_CASE_DIR (those the case has): case.txt is case.json flattened

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance.ports.process import DEFAULT_MAX_OUTPUT_MIB, DEFAULT_TIMEOUT
+from conformance.ports.process import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -75,7 +75,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # The types check each value as `python -m conformance.ports check` does (a usage error).
     port_option, seconds_option = _checked_by("port_option"), _checked_by("seconds_option")
     mib_option, capabilities_option = _checked_by("mib_option"), _checked_by("capabilities_option")
-    DEFAULT_MAX_OUTPUT = float(DEFAULT_MAX_OUTPUT_MIB)
 
     parser.addoption(
         "--long",
