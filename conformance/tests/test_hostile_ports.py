@@ -30,6 +30,7 @@ from conformance.ports.__main__ import main as ports_main
 from conformance.ports.checking import check
 from conformance.ports.grading import grade
 from conformance.ports.process import run_process
+from conformance.ports.reaping import PortCgroup
 from conformance.ports.runner import Outcome, PortArgumentError, run_command
 from conformance.tests.processes import alive_with
 
@@ -226,8 +227,10 @@ def test_hostile_port(port, shared_copy, tmp_path, capsys):
     # Within its time, nothing left running, its temporary folders gone (data/: the fixture).
     assert elapsed <= port.timeout * len(cases) + 3, f"{elapsed:.1f} s"
     assert alive_with(marker) == [], "processes left behind"
-    for cgroup in Path("/sys/fs/cgroup").glob(f"**/mlp-port-{os.getpid()}"):  # this runner's
+    if own := PortCgroup.for_this_process():  # this runner's cgroup, where one can be made
         # (an xdist worker beside this one runs ports in its own mlp-port-PID meanwhile)
+        cgroup = own.path
+        assert cgroup.name == f"mlp-port-{os.getpid()}" and cgroup.is_dir()
         assert not (cgroup / "cgroup.procs").read_text().split(), f"{cgroup} holds processes"
         assert not [p for p in cgroup.iterdir() if p.is_dir()], f"{cgroup} holds a cgroup"
     if (folder / "seen").exists():
