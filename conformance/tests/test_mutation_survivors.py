@@ -1068,3 +1068,13 @@ def test_a_row_outside_every_expected_cell_matches_none(edge, group):
     assert report["ok"].all() and (report["bad"] == 0).all(), report
     printed = {(s, t): p for s, t, p in report[["step", "tensor", "printed"]].itertuples(False)}
     assert printed == {key: 4 + (key == group) for key in printed}, printed
+
+
+def test_an_empty_expected_frame_gives_an_empty_report_with_every_column():
+    # Nothing to compare: no group, and the columns of a full report, every one by its name,
+    # so that a reader of the report (format_report, the levels, the grader) finds them.
+    expected = _small_expected()
+    full = compare_frames(expected, expected)
+    empty = compare_frames(expected, expected.iloc[:0])
+    assert empty.empty and list(empty.columns) == list(full.columns), list(empty.columns)
+    assert format_report("T", empty) == "T: all 0 (step, tensor) groups agree"
