@@ -222,11 +222,14 @@ def trajectory_arrays(path: Path, frame: pd.DataFrame) -> dict[tuple[int, str], 
 
 
 def arrays_to_rows(arrays: dict[str, np.ndarray], step: int | None = None) -> list[list[object]]:
-    """Long rows (step,) tensor, row, col, value for each array (1-D arrays as a column), row
-    by row; the values as `format_value` writes them."""
+    """Long rows (step,) tensor, row, col, value for each array (1-D arrays as a column, a
+    scalar as one cell, an empty array as none), row by row; the values as `format_value`
+    writes them."""
     rows: list[list[object]] = []
     for name, A in arrays.items():
         A = np.asarray(A, dtype=np.float64)
+        if A.size == 0:  # (before reshaping: a (0, k) array has no (0, -1) shape)
+            continue
         A2 = (
             A.reshape(-1, 1)
             if A.ndim == 1
@@ -234,8 +237,6 @@ def arrays_to_rows(arrays: dict[str, np.ndarray], step: int | None = None) -> li
             if A.ndim
             else A.reshape(1, 1)
         )
-        if A2.size == 0:
-            continue
         r, c = np.divmod(np.arange(A2.size), A2.shape[1])
         texts = [format(x, ".17g") for x in A2.ravel().tolist()]
         lead = [name] if step is None else [step, name]

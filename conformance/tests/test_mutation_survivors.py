@@ -25,11 +25,17 @@ from conformance.golden.cases import (
     case_dirs,
     load_all,
     load_case,
+    params_from_layout,
     read_meta,
     write_case,
 )
 from conformance.golden.comparison import compare_frames, format_report, with_rest
-from conformance.golden.tensors import format_value, read_text, trajectory_arrays
+from conformance.golden.tensors import (
+    arrays_to_rows,
+    format_value,
+    read_text,
+    trajectory_arrays,
+)
 from conformance.ports.grading import (
     GENERATED_SECTION,
     CaseResult,
@@ -1078,3 +1084,47 @@ def test_an_empty_expected_frame_gives_an_empty_report_with_every_column():
     empty = compare_frames(expected, expected.iloc[:0])
     assert empty.empty and list(empty.columns) == list(full.columns), list(empty.columns)
     assert format_report("T", empty) == "T: all 0 (step, tensor) groups agree"
+
+
+# -- params_from_layout: the parameters of a case or of a port's request, by layout ------------
+T1_W = [np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), np.array([[7.0, 8.0, 9.0]])]  # (out, in)
+
+
+def test_params_from_layout_takes_a_t1_network_without_biases():
+    # T1 stores W as the internal layout (n_out, n_in): the same arrays, and no biases
+    params = params_from_layout(Path("request"), "t1", {"W1": T1_W[0], "W2": T1_W[1]}, 2, False)
+    assert params.b == (None, None)  # (one None per layer: no biases)
+    assert [w.tolist() for w in params.W] == [w.tolist() for w in T1_W]
+
+
+def test_params_from_layout_names_the_file_and_both_lists_of_tensors():
+    arrays = {"W1": T1_W[0], "W2": T1_W[1], "W3": T1_W[1]}
+    message = "request: tensors ['W1', 'W2', 'W3'] but the network needs exactly ['W1', 'W2']"
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(message)}$"):
+        params_from_layout(Path("request"), "t1", arrays, 2, False)
+
+
+def test_params_from_layout_names_the_file_of_layers_that_do_not_chain():
+    # W2 of T2's (n_in, n_out) takes 2 inputs where layer 1 gives 3: the file is named
+    arrays = {"W1": T1_W[0].T, "W2": np.ones((2, 1))}
+    message = "params.csv: W[1] has shape (1, 2): its 2 inputs do not match the 3 outputs of W[0]"
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(message)}"):
+        params_from_layout(Path("params.csv"), "t2", arrays, 2, False)
+
+
+def test_arrays_to_rows_writes_every_shape_in_17_digits_and_skips_only_empty_arrays():
+    # An empty array first (nothing to write, the next ones still are), a matrix row by row,
+    # a vector as a column and a scalar as one cell; 17 significant digits, lower-case "e".
+    arrays = {
+        "E": np.empty((0, 3)),
+        "W": np.array([[0.1, -2.5], [1e-300, 1.0]]),
+        "b": np.array([1 / 3, 4.0]),
+        "cost": np.float64(0.1),
+    }
+    assert arrays_to_rows(arrays, step=7) == [
+        [7, "W", 0, 0, "0.10000000000000001"], [7, "W", 0, 1, "-2.5"],
+        [7, "W", 1, 0, "1e-300"], [7, "W", 1, 1, "1"],
+        [7, "b", 0, 0, "0.33333333333333331"], [7, "b", 1, 0, "4"],
+        [7, "cost", 0, 0, "0.10000000000000001"],
+    ]  # fmt: skip
+    assert arrays_to_rows({"cost": np.float64(1e-20)}) == [["cost", 0, 0, "9.9999999999999995e-21"]]
