@@ -90,11 +90,29 @@ class PortCgroup:
             path.mkdir(exist_ok=True)
         except (OSError, StopIteration):
             return None
+        cls._sweep(path.parent)
         if not (path / "cgroup.kill").exists():
             with contextlib.suppress(OSError):
                 path.rmdir()
             return None
         return cls(path)
+
+    @staticmethod
+    def _sweep(parent: Path) -> None:
+        """Remove the empty port cgroups of runners that are gone. A runner forked from another
+        that ends with `os._exit` (a worker pool, a mutation tool's forks) never runs its
+        `atexit`, and its `mlp-port-<pid>` would stay, one more each time. Only an empty one
+        whose pid no longer exists here is removed (a cgroup with processes cannot be), and
+        nothing is killed: a runner of another pid namespace keeps what it runs."""
+        for stale in parent.glob("mlp-port-*"):
+            pid = stale.name.removeprefix("mlp-port-")
+            if not pid.isdigit() or (_PROC / pid).exists():
+                continue
+            with contextlib.suppress(OSError):
+                for sub in sorted(stale.rglob("*"), key=lambda p: -len(p.parts)):
+                    if sub.is_dir():
+                        sub.rmdir()
+                stale.rmdir()
 
     def wrap(self, argv: list[str], path: str | None) -> list[str]:
         """`argv` run inside the cgroup: `/bin/sh -c 'echo 0 > procs; exec "$@"'`. The program

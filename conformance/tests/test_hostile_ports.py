@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -227,8 +228,9 @@ def test_hostile_port(port, shared_copy, tmp_path, capsys):
     # Within its time, nothing left running, its temporary folders gone (data/: the fixture).
     assert elapsed <= port.timeout * len(cases) + 3, f"{elapsed:.1f} s"
     assert alive_with(marker) == [], "processes left behind"
-    if own := PortCgroup.for_this_process():  # this runner's cgroup, where one can be made
-        # (an xdist worker beside this one runs ports in its own mlp-port-PID meanwhile)
+    # The cgroup the runner made and ran the port in, if it could make one (looked up, not
+    # made: an xdist worker beside this one runs ports in its own mlp-port-PID meanwhile).
+    if own := PortCgroup._made.get(os.getpid()):
         cgroup = own.path
         assert cgroup.name == f"mlp-port-{os.getpid()}" and cgroup.is_dir()
         assert not (cgroup / "cgroup.procs").read_text().split(), f"{cgroup} holds processes"
@@ -252,6 +254,29 @@ def test_endless_output_is_cut_at_the_cap(tmp_path):
     # The runner stops reading past the cap (plus one 64 KiB read): its memory stays near it.
     done = run_process(["yes"], b"", env={}, cwd=tmp_path, timeout=2, cap=3 * 2**20)
     assert done.over_cap and 3 * 2**20 < len(done.stdout) <= 3 * 2**20 + 2**16
+
+
+FORKED_RUNNER = """
+import os
+from conformance.ports.reaping import PortCgroup
+pid = os.fork()
+if pid == 0:  # a forked runner: makes its cgroup, then ends without running its atexit
+    os._exit(0 if PortCgroup.for_this_process() else 1)
+os.waitpid(pid, 0)
+print(pid)
+"""
+MAKES_ITS_CGROUP = "from conformance.ports.reaping import PortCgroup; PortCgroup.for_this_process()"
+
+
+def test_the_cgroup_of_a_runner_gone_without_its_atexit_is_removed_by_the_next():
+    if (own := PortCgroup.for_this_process()) is None:
+        pytest.skip("no cgroup v2 with cgroup.kill can be made here")
+    run = functools.partial(subprocess.run, capture_output=True, text=True, check=True)
+    pid = int(run([PY, "-c", FORKED_RUNNER]).stdout)
+    stale = own.path.parent / f"mlp-port-{pid}"
+    assert stale.is_dir(), "the forked runner made no cgroup"  # left behind, empty
+    run([PY, "-c", MAKES_ITS_CGROUP])
+    assert not stale.exists(), f"{stale} is still there"
 
 
 # -- hostile arguments: refused before any port runs, naming the argument -----------------------

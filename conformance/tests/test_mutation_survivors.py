@@ -29,7 +29,7 @@ from conformance.golden.cases import (
     read_meta,
     write_case,
 )
-from conformance.golden.comparison import compare_frames, format_report, with_rest
+from conformance.golden.comparison import KEYS, compare_frames, format_report, with_rest
 from conformance.golden.tensors import (
     arrays_to_rows,
     format_value,
@@ -1069,21 +1069,47 @@ def test_a_row_outside_every_expected_cell_matches_none(edge, group):
     # The right answer plus one row just outside the case's cells, with a value no cell has:
     # every group still passes, and the row is counted as printed only for its own group.
     expected = _small_expected()
-    extra = pd.DataFrame([(*edge, 999.0)], columns=expected.columns)
+    # Given twice, it is still no cell of the case: not "a cell given twice", counted twice.
+    extra = pd.DataFrame([(*edge, 999.0)] * 2, columns=expected.columns)
     report = compare_frames(pd.concat([expected, extra], ignore_index=True), expected)
     assert report["ok"].all() and (report["bad"] == 0).all(), report
     printed = {(s, t): p for s, t, p in report[["step", "tensor", "printed"]].itertuples(False)}
-    assert printed == {key: 4 + (key == group) for key in printed}, printed
+    assert printed == {key: 4 + 2 * (key == group) for key in printed}, printed
 
 
 def test_an_empty_expected_frame_gives_an_empty_report_with_every_column():
     # Nothing to compare: no group, and the columns of a full report, every one by its name,
     # so that a reader of the report (format_report, the levels, the grader) finds them.
+    columns = [
+        "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
+        "missing_at", "allowed_at", "cells", "bad", "missing", "nonfinite", "ok", "rows",
+        "cols", "printed",
+    ]  # fmt: skip
     expected = _small_expected()
-    full = compare_frames(expected, expected)
+    assert list(compare_frames(expected, expected).columns) == columns
     empty = compare_frames(expected, expected.iloc[:0])
-    assert empty.empty and list(empty.columns) == list(full.columns), list(empty.columns)
+    assert empty.empty and list(empty.columns) == columns, list(empty.columns)
     assert format_report("T", empty) == "T: all 0 (step, tensor) groups agree"
+
+
+def test_narrow_integer_columns_give_the_report_of_int64_ones():
+    # Step 100 of three tensors packs past int8 (100 * 3 > 127): the columns are widened
+    # before any key is made, so an int8 frame matches every cell an int64 one does.
+    expected = pd.DataFrame(
+        [(s, t, 0, 0, v) for s in (0, 100) for t, v in zip("ABC", (1.0, 2.0, 3.0), strict=True)],
+        columns=[*KEYS, "value"],
+    )
+    narrow = expected.astype({"step": np.int8, "row": np.int8, "col": np.int8})
+    report = compare_frames(narrow, expected)
+    assert report["ok"].all() and (report["missing"] == 0).all(), report
+    assert report[["step", "tensor"]].values.tolist() == [
+        [0, "A"],
+        [0, "B"],
+        [0, "C"],
+        [100, "A"],
+        [100, "B"],
+        [100, "C"],
+    ]
 
 
 # -- params_from_layout: the parameters of a case or of a port's request, by layout ------------
@@ -1115,16 +1141,25 @@ def test_params_from_layout_names_the_file_of_layers_that_do_not_chain():
 def test_arrays_to_rows_writes_every_shape_in_17_digits_and_skips_only_empty_arrays():
     # An empty array first (nothing to write, the next ones still are), a matrix row by row,
     # a vector as a column and a scalar as one cell; 17 significant digits, lower-case "e".
+    # A 3-D array is written as (first axis, the rest flattened); integers, booleans and
+    # float32 as the float64 they are.
     arrays = {
         "E": np.empty((0, 3)),
-        "W": np.array([[0.1, -2.5], [1e-300, 1.0]]),
+        "W": np.array([[0.1, -2.5, 7.0], [1e-300, 1.0, 0.0]]),
         "b": np.array([1 / 3, 4.0]),
         "cost": np.float64(0.1),
+        "T": np.array([[[1, 2]], [[3, 4]]]),
+        "e": np.empty(0),
+        "flags": np.array([True, False]),
+        "f32": np.float32(0.1),
     }
     assert arrays_to_rows(arrays, step=7) == [
-        [7, "W", 0, 0, "0.10000000000000001"], [7, "W", 0, 1, "-2.5"],
-        [7, "W", 1, 0, "1e-300"], [7, "W", 1, 1, "1"],
+        [7, "W", 0, 0, "0.10000000000000001"], [7, "W", 0, 1, "-2.5"], [7, "W", 0, 2, "7"],
+        [7, "W", 1, 0, "1e-300"], [7, "W", 1, 1, "1"], [7, "W", 1, 2, "0"],
         [7, "b", 0, 0, "0.33333333333333331"], [7, "b", 1, 0, "4"],
         [7, "cost", 0, 0, "0.10000000000000001"],
+        [7, "T", 0, 0, "1"], [7, "T", 0, 1, "2"], [7, "T", 1, 0, "3"], [7, "T", 1, 1, "4"],
+        [7, "flags", 0, 0, "1"], [7, "flags", 1, 0, "0"],
+        [7, "f32", 0, 0, "0.10000000149011612"],
     ]  # fmt: skip
     assert arrays_to_rows({"cost": np.float64(1e-20)}) == [["cost", 0, 0, "9.9999999999999995e-21"]]
