@@ -52,7 +52,8 @@ def compare_frames(
     (step, tensor, row, col), packed into one integer; then every group is reduced at once.
     `extra`, one value per row of `expected`, is an allowed error added to the tolerance's,
     cell by cell (a float32 port's bound, `conformance.roundoff`; +inf: any finite value
-    passes).
+    passes, while a missing or non-finite one still fails, as it does against an infinite
+    expected value).
     """
     columns = [
         "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
@@ -92,7 +93,7 @@ def compare_frames(
     allowed = tol.allowed(e, largest)
     if extra is not None:
         allowed = allowed + np.asarray(extra, dtype=np.float64)
-    ok = diff <= allowed
+    ok = (diff <= allowed) & ~missing & ~nonfinite  # (inf <= an infinite allowance)
     max_abs = per_group(np.maximum, diff)
     position = np.arange(len(e))
     worst = per_group(np.minimum, np.where(diff == max_abs[group], position, len(e)))

@@ -341,6 +341,19 @@ def test_compare_frames_adds_a_per_cell_allowance():
     assert unlimited["ok"].all()
 
 
+def test_an_infinite_allowance_passes_any_finite_value_and_nothing_else():
+    # Where a float32 port's cells are ungraded (a ReLU kink float32 may flip: the bound is
+    # +inf), any finite value passes; a NaN, an Inf or a missing cell still fails.
+    expected = BY_ID["T1-blog"].expected
+    first = ((expected["step"] == 0) & (expected["tensor"] == "Z1")).to_numpy()
+    for broken in (np.nan, np.inf, -np.inf, None):
+        actual = expected.assign(value=np.where(first, broken or 0.0, 1e9))
+        actual = actual[~first] if broken is None else actual
+        report = compare_frames(actual, expected, FLOAT64, np.inf)
+        bad = report.set_index(["step", "tensor"])["bad"]
+        assert bad[(0, "Z1")] == first.sum() and bad.drop((0, "Z1")).eq(0).all(), broken
+
+
 @pytest.mark.parametrize(
     "call",
     [

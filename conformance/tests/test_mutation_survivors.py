@@ -12,6 +12,7 @@ import ast
 import dataclasses
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,7 @@ from conformance.ports.grading import (
 from conformance.ports.levels import levels_of, tensor_level
 from conformance.ports.runner import Outcome
 from conformance.ports.xfail import Xfails
-from conformance.tolerances import FLOAT64, GENERATED
+from conformance.tolerances import FLOAT64, GENERATED, Tolerance
 from scratch import (
     Gradients,
     Network,
@@ -1080,36 +1081,123 @@ def test_a_row_outside_every_expected_cell_matches_none(edge, group):
 def test_an_empty_expected_frame_gives_an_empty_report_with_every_column():
     # Nothing to compare: no group, and the columns of a full report, every one by its name,
     # so that a reader of the report (format_report, the levels, the grader) finds them.
-    columns = [
-        "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
-        "missing_at", "allowed_at", "cells", "bad", "missing", "nonfinite", "ok", "rows",
-        "cols", "printed",
-    ]  # fmt: skip
     expected = _small_expected()
-    assert list(compare_frames(expected, expected).columns) == columns
+    assert list(compare_frames(expected, expected).columns) == REPORT_COLUMNS
     empty = compare_frames(expected, expected.iloc[:0])
-    assert empty.empty and list(empty.columns) == columns, list(empty.columns)
+    assert empty.empty and list(empty.columns) == REPORT_COLUMNS, list(empty.columns)
     assert format_report("T", empty) == "T: all 0 (step, tensor) groups agree"
 
 
-def test_narrow_integer_columns_give_the_report_of_int64_ones():
-    # Step 100 of three tensors packs past int8 (100 * 3 > 127): the columns are widened
-    # before any key is made, so an int8 frame matches every cell an int64 one does.
-    expected = pd.DataFrame(
-        [(s, t, 0, 0, v) for s in (0, 100) for t, v in zip("ABC", (1.0, 2.0, 3.0), strict=True)],
-        columns=[*KEYS, "value"],
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """A frame in the golden format from (step, tensor, row, col, value) tuples."""
+    return pd.DataFrame(rows, columns=[*KEYS, "value"])
+
+
+REPORT_COLUMNS = [
+    "step", "tensor", "max_abs_err", "at", "max_rel_err", "expected_at", "actual_at",
+    "missing_at", "allowed_at", "cells", "bad", "missing", "nonfinite", "ok", "rows", "cols",
+    "printed",
+]  # fmt: skip
+
+
+def test_compare_frames_worked_example():
+    # Tensors A (2 x 1) and B (1 x 2) at steps 0 and 1, within a quarter of each value
+    # (rtol 0.25, no atol): the allowed error is 0.25 |expected|, exactly.
+    expected = frame([
+        (0, "A", 0, 0, 2.0), (0, "A", 1, 0, 4.0), (0, "B", 0, 0, 0.0), (0, "B", 0, 1, -8.0),
+        (1, "A", 0, 0, 1.0), (1, "A", 1, 0, 3.0), (1, "B", 0, 0, 5.0), (1, "B", 0, 1, 6.0),
+    ])  # fmt: skip
+    actual = frame([
+        (0, "A", 0, 0, 2.0), (0, "A", 1, 0, 4.0),  # exact
+        (0, "B", 0, 0, 0.0), (0, "B", 0, 1, -7.0),  # 0 at 0 (allowed 0); off by 1 of 8
+        (1, "A", 1, 0, 4.0), (1, "A", 5, 0, 9.0),  # (0, 0) missing; off by 1 of 3; a row past
+        (1, "B", 0, 0, np.nan), (1, "B", 0, 1, np.inf),  # neither finite
+    ])  # fmt: skip
+    report = compare_frames(actual, expected, Tolerance("quarter", rtol=0.25, atol_scale=0.0))
+    inf, nan = np.inf, np.nan
+    want = pd.DataFrame(
+        [
+            (0, "A", 0.0, (0, 0), 0.0, 2.0, 2.0, False, 0.5, 2, 0, 0, 0, True, 2, 1, 2),
+            (0, "B", 1.0, (0, 1), 0.125, -8.0, -7.0, False, 2.0, 2, 0, 0, 0, True, 1, 2, 2),
+            (1, "A", inf, (0, 0), inf, 1.0, nan, True, 0.25, 2, 2, 1, 0, False, 2, 1, 2),
+            (1, "B", inf, (0, 0), inf, 5.0, nan, False, 1.25, 2, 2, 0, 2, False, 1, 2, 2),
+        ],
+        columns=REPORT_COLUMNS,
     )
-    narrow = expected.astype({"step": np.int8, "row": np.int8, "col": np.int8})
-    report = compare_frames(narrow, expected)
-    assert report["ok"].all() and (report["missing"] == 0).all(), report
-    assert report[["step", "tensor"]].values.tolist() == [
-        [0, "A"],
-        [0, "B"],
-        [0, "C"],
-        [100, "A"],
-        [100, "B"],
-        [100, "C"],
-    ]
+    pd.testing.assert_frame_equal(report, want)
+
+
+def test_groups_are_reported_in_the_order_they_first_appear():
+    expected = frame([(1, "B", 0, 0, 1.0), (1, "A", 0, 0, 2.0), (0, "B", 0, 0, 3.0)])
+    report = compare_frames(expected, expected)
+    assert report[["step", "tensor"]].values.tolist() == [[1, "B"], [1, "A"], [0, "B"]]
+
+
+def test_a_narrow_typed_frame_gives_the_report_of_its_int64_and_float64_copy():
+    # Step 100 of three tensors packs past int8 (100 * 3 > 127), and row and col 127 are the
+    # largest int8 (the reported shape, 128, is not): every column is widened first, so the
+    # report is that of the same frames in int64 and float64, value for value and type for type.
+    expected = frame(
+        [(s, t, 0, 0, v) for s in (0, 100) for t, v in zip("ABC", (1.5, 2.0, -3.0), strict=True)]
+        + [(100, "A", 127, 0, 0.25), (100, "B", 0, 127, 4.0)]
+    )
+    actual = expected.assign(value=expected["value"] + 0.5)
+    narrow = {"step": np.int8, "row": np.int8, "col": np.int8, "value": np.float32}
+    wide = {"step": np.int64, "row": np.int64, "col": np.int64, "value": np.float64}
+    report = compare_frames(actual.astype(narrow), expected.astype(narrow))
+    pd.testing.assert_frame_equal(
+        report, compare_frames(actual.astype(wide), expected.astype(wide))
+    )
+    assert report["rows"].max() == 128 and report["cols"].max() == 128
+
+
+def test_extreme_values_give_infinite_errors_and_no_warning():
+    # -1e308 against 1e308 (the difference overflows), 1e300 against 1e-300 (the relative
+    # error overflows), inf against inf (inf - inf is NaN) and 0 against 0 (0 / 0): each is a
+    # value in the report, never a floating-point warning.
+    expected = frame([(0, "X", 0, 0, -1e308), (0, "X", 1, 0, 1e-300), (0, "Y", 0, 0, np.inf)])
+    expected = pd.concat([expected, frame([(0, "Z", 0, 0, 0.0)])], ignore_index=True)
+    actual = expected.assign(value=[1e308, 1e300, np.inf, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = compare_frames(actual, expected)
+    assert report["max_abs_err"].tolist() == [np.inf, np.inf, 0.0]
+    # (relative to an infinite expected value, an infinite error is undefined: NaN)
+    np.testing.assert_array_equal(report["max_rel_err"], [np.inf, np.nan, 0.0])
+    assert report["bad"].tolist() == [2, 1, 0] and report["nonfinite"].tolist() == [0, 1, 0]
+
+
+@pytest.mark.parametrize("where", ["step", "row", "col", "step-of-2-tensors"])
+def test_compare_frames_packs_indices_up_to_2_to_the_62_and_refuses_past(where):
+    # A cell's key packs (step, tensor, row, col) into one int64: up to 2**62 keys pack, the
+    # next index is refused with a clear error rather than a key that wraps around.
+    tensors = "AB" if where == "step-of-2-tensors" else "A"
+    last = 2**62 // len(tensors) - 2  # the largest index that packs: (last + 1) * len < 2**62
+
+    def cells(index: int) -> pd.DataFrame:
+        at = {"step": 0, "row": 0, "col": 0, where.split("-")[0]: index}
+        return frame([(at["step"], t, at["row"], at["col"], 1.0) for t in tensors])
+
+    assert compare_frames(cells(last), cells(last))["ok"].all()
+    with pytest.raises(ValueError, match=r"^compare_frames: `expected` has a negative or an "):
+        compare_frames(cells(last + 1), cells(last + 1))
+
+
+@pytest.mark.parametrize("where", ["step", "row", "col"])
+def test_compare_frames_refuses_a_negative_index_in_expected(where):
+    at = {"step": 0, "row": 0, "col": 0, where: -1}
+    cells = frame([(at["step"], "A", at["row"], at["col"], 1.0), (0, "A", 1, 1, 1.0)])
+    message = "compare_frames: `expected` has a negative or an outsized index"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        compare_frames(cells, cells)
+
+
+def test_compare_frames_refuses_an_actual_frame_that_gives_a_cell_twice():
+    expected = _small_expected()
+    twice = pd.concat([expected, expected.iloc[[3]]], ignore_index=True)
+    message = "compare_frames: `actual` gives some cell twice"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        compare_frames(twice, expected)
 
 
 # -- params_from_layout: the parameters of a case or of a port's request, by layout ------------
