@@ -37,17 +37,19 @@ from conformance.golden.tensors import (
     read_text,
     trajectory_arrays,
 )
+from conformance.ports import grading, scratch_port
 from conformance.ports.grading import (
     GENERATED_SECTION,
     CaseResult,
     _states,
     grade,
     max_rows,
+    parse_output,
     tolerance_for,
     unknown_tensors,
 )
 from conformance.ports.levels import levels_of, tensor_level
-from conformance.ports.runner import Outcome
+from conformance.ports.runner import HEADER, Outcome, run_solver
 from conformance.ports.xfail import Xfails
 from conformance.tolerances import FLOAT64, GENERATED, Tolerance
 from scratch import (
@@ -904,7 +906,7 @@ def test_graded_groups_keep_their_columns_and_a_fresh_index():
 
 def test_unknown_tensors_know_every_perceptron_name_the_case_does_not_record():
     full = load_case(DATA / "T4-perceptron-and")
-    case = dataclasses.replace(full, expected=full.expected[full.expected["tensor"] == "w"])
+    case = dataclasses.replace(full, expected=full.expected[full.expected["tensor"] == "epochs"])
     printed = ["prediction", "error", "w", "b", "errors", "epochs", "w1"]
     notes = unknown_tensors(case, pd.DataFrame({"step": 0, "tensor": printed}))
     assert notes == ("unknown tensor 'w1' (did you mean 'w'?): not graded",), notes
@@ -1251,3 +1253,81 @@ def test_arrays_to_rows_writes_every_shape_in_17_digits_and_skips_only_empty_arr
         [7, "f32", 0, 0, "0.10000000149011612"],
     ]  # fmt: skip
     assert arrays_to_rows({"cost": np.float64(1e-20)}) == [["cost", 0, 0, "9.9999999999999995e-21"]]
+
+
+# -- parse_output: what it refuses before parsing, and how it names it --------------------------
+LONGEST = 4 * len(HEADER)  # the longest first line read as a header
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("x" * LONGEST + "\n0,Z1,0,0,1\n", None), ("x" * (LONGEST + 1) + "\n", LONGEST + 1),
+        ("x" * LONGEST, None), ("x" * (LONGEST + 1), LONGEST + 1),
+        ("\n" + "x" * (LONGEST + 5), None), ("step,tensor", None),
+    ],
+    ids=["longest-line", "a-line-too-long", "longest-alone", "too-long-alone",
+         "an-empty-first-line", "short-alone"],
+)  # fmt: skip
+def test_a_first_line_longer_than_any_header_is_refused_by_its_length(text, refused):
+    # A first line (ended or not) of more than 4 header lengths is no header: refused by its
+    # length, unread; a shorter one is read, and refused by what its columns are.
+    with pytest.raises(CaseFormatError) as caught:
+        parse_output(load_case(DATA / "T1-blog"), text)
+    start = "port output for T1-blog, row 1 (header): "
+    if refused is None:
+        assert str(caught.value).startswith(start + "missing column(s)"), caught.value
+    else:
+        assert str(caught.value) == f"{start}a line of {refused} characters; expected {HEADER}"
+
+
+def test_output_of_as_many_lines_as_a_case_can_use_is_parsed_and_one_more_is_not(monkeypatch):
+    monkeypatch.setattr(grading, "max_rows", lambda case: 3)
+    case = load_case(DATA / "T1-blog")
+    same_cell = HEADER + "\n" + "0,Z1,0,0,6\n0,Z1,0,0,7\n"  # 3 lines: parsed
+    with pytest.raises(CaseFormatError, match=r"row 3: repeats step 0 Z1\[0,0\]$"):
+        parse_output(case, same_cell)  # (the same cell with another value is still the same)
+    message = (
+        "port output for T1-blog: 4 lines, more than the 3 this case can use (every tensor of "
+        "every step a few times over); not parsed"
+    )
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(message)}$"):
+        parse_output(case, same_cell + "0,Z1,0,1,7\n")
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_unknown_steps_are_listed_up_to_five(count):
+    case = load_case(DATA / "T1-blog")  # steps 0 to 9
+    printed = pd.DataFrame({"step": list(range(10, 10 + count)), "tensor": "Z1"})
+    listed = {5: "10, 11, 12, 13, 14", 6: "10, 11, 12, 13, 14 and 1 more"}[count]
+    assert unknown_tensors(case, printed) == (
+        f"{count} row(s) at step(s) {listed}, where the case records no value: not graded",
+    )
+
+
+def test_grade_uses_the_tolerance_it_is_given():
+    case = load_case(DATA / "T1-blog")
+    answer = case.expected.assign(value=case.expected["value"] + 1e-6)
+    outcome = Outcome("ok", text=answer.to_csv(index=False))
+    assert grade(case, outcome).status == "fail"
+    loose = Tolerance("loose", rtol=0.0, atol_scale=1e-5)
+    assert grade(case, outcome, tol=loose).status == "pass"
+
+
+def test_an_unexpected_error_reading_the_output_is_the_ports_bad_output(monkeypatch):
+    # Whatever the CSV reader makes of hostile text, even an error no check foresaw, is
+    # reported as the port's bad output, never raised.
+    def explode(case, text):
+        raise RuntimeError("the reader broke")
+
+    monkeypatch.setattr(grading, "parse_output", explode)
+    case = load_case(DATA / "T1-blog")
+    result = grade(case, Outcome("ok", text=HEADER + "\n"))
+    assert (result.case_id, result.status) == ("T1-blog", "error")
+    assert result.message == "T1-blog: bad output: RuntimeError('the reader broke')"
+
+
+def test_a_case_without_a_float32_bound_is_unsupported_at_float32_by_its_id():
+    case = load_case(DATA / "S-sgd-momentum")
+    result = grade(case, run_solver(scratch_port.solve, case), dtype="float32")
+    assert (result.case_id, result.status) == ("S-sgd-momentum", "unsupported"), result
