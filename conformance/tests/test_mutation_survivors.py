@@ -34,6 +34,7 @@ from conformance.golden.comparison import KEYS, compare_frames, format_report, w
 from conformance.golden.tensors import (
     arrays_to_rows,
     format_value,
+    frame_to_arrays,
     read_text,
     trajectory_arrays,
 )
@@ -1331,3 +1332,23 @@ def test_a_case_without_a_float32_bound_is_unsupported_at_float32_by_its_id():
     case = load_case(DATA / "S-sgd-momentum")
     result = grade(case, run_solver(scratch_port.solve, case), dtype="float32")
     assert (result.case_id, result.status) == ("S-sgd-momentum", "unsupported"), result
+
+
+PARAM_COLUMNS = ["tensor", "row", "col", "value"]  # params.csv and data.csv
+
+
+def test_frame_to_arrays_gives_each_tensor_by_name_in_its_shape():
+    # The long rows of params.csv back to arrays: by name, in order of first appearance, each
+    # of shape (1 + largest row, 1 + largest col), whatever order its cells come in.
+    rows = [("b1", 1, 0, 6.0), ("W1", 1, 0, 3.0), ("W1", 0, 0, 1.0), ("b1", 0, 0, 5.0),
+            ("W1", 0, 1, 2.0), ("W1", 1, 1, 4.0)]  # fmt: skip
+    arrays = frame_to_arrays(Path("params.csv"), pd.DataFrame(rows, columns=PARAM_COLUMNS))
+    assert list(arrays) == ["b1", "W1"]  # (not sorted: "W1" < "b1")
+    assert arrays["W1"].tolist() == [[1.0, 2.0], [3.0, 4.0]] and arrays["b1"].tolist() == [
+        [5.0],
+        [6.0],
+    ]
+    one = pd.DataFrame([("W1", 0, 0, 0.5)], columns=PARAM_COLUMNS)  # a 1-1 network's
+    assert {k: a.tolist() for k, a in frame_to_arrays(Path("params.csv"), one).items()} == {
+        "W1": [[0.5]]
+    }
