@@ -1352,3 +1352,11 @@ def test_frame_to_arrays_gives_each_tensor_by_name_in_its_shape():
     assert {k: a.tolist() for k, a in frame_to_arrays(Path("params.csv"), one).items()} == {
         "W1": [[0.5]]
     }
+
+
+def test_an_unsupported_case_listed_whole_as_an_expected_failure_stays_unsupported():
+    # Nothing was graded: neither an expected failure nor an unexpected pass.
+    case = load_case(DATA / "T1-blog")
+    listed = Xfails({"T1-blog": "crashes on relu"})
+    result = grade(case, Outcome("unsupported", message="no relu here"), True, xfails=listed)
+    assert (result.status, result.message) == ("unsupported", "no relu here")
