@@ -9,6 +9,7 @@ function of a mutated module (the cheap form of mutmut's own check, which needs 
 from __future__ import annotations
 
 import ast
+import csv
 import dataclasses
 import json
 import re
@@ -35,6 +36,7 @@ from conformance.golden.tensors import (
     arrays_to_rows,
     format_value,
     frame_to_arrays,
+    read_table,
     read_text,
     trajectory_arrays,
 )
@@ -1360,3 +1362,96 @@ def test_an_unsupported_case_listed_whole_as_an_expected_failure_stays_unsupport
     listed = Xfails({"T1-blog": "crashes on relu"})
     result = grade(case, Outcome("unsupported", message="no relu here"), True, xfails=listed)
     assert (result.status, result.message) == ("unsupported", "no relu here")
+
+
+# -- read_table on a port's output: what it accepts, and how it names what it refuses ----------
+COLUMNS = {"step": "int", "tensor": "str", "row": "int", "col": "int", "value": "float"}
+OUT = Path("port output")
+
+
+def read(text: str) -> pd.DataFrame:
+    return read_table(OUT, COLUMNS, text=text, nonfinite=True)
+
+
+def test_a_ports_output_may_start_with_a_byte_order_mark_and_end_lines_with_crlf():
+    frame = read("\ufeffstep,tensor,row,col,value\r\n0,Z1,0,0,6\r\n1,Z1,0,1,-7.5\r\n")
+    assert frame.values.tolist() == [[0, "Z1", 0, 0, 6.0], [1, "Z1", 0, 1, -7.5]]
+
+
+def test_a_header_alone_is_an_empty_table_of_the_columns_types():
+    frame = read("step,tensor,row,col,value\n")
+    assert frame.empty and list(frame.columns) == list(COLUMNS)
+    assert [str(t) for t in frame.dtypes] == ["int64", "object", "int64", "int64", "float64"]
+
+
+def test_nan_with_either_sign_is_read_as_nan():
+    frame = read("step,tensor,row,col,value\n0,Z1,0,0,-nan\n0,Z1,0,1,+NaN\n0,Z1,0,2,-inf\n")
+    assert np.isnan(frame["value"][:2]).all() and frame["value"][2] == -np.inf
+
+
+def test_integers_are_exact_up_to_2_to_the_53():
+    frame = read(f"step,tensor,row,col,value\n{2**53},Z1,0,0,1\n")
+    assert frame["step"].tolist() == [2**53]
+    message = f"port output, row 2, column 'step': '{2**53 + 2}' is not an integer"
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(message)}$"):
+        read(f"step,tensor,row,col,value\n{2**53 + 2},Z1,0,0,1\n")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("step,tensor,row,col,value,extra",
+         "missing column(s) [], unknown column(s) ['extra']"),
+        ("step,tensor,row,col", "missing column(s) ['value'], unknown column(s) []"),
+        ("step,tensor,row,col,value,row",
+         "missing column(s) [], unknown column(s) [], repeated column(s) ['row']"),
+    ],
+    ids=["unknown", "missing", "repeated"],
+)  # fmt: skip
+def test_a_wrong_header_is_named_column_by_column(header, message):
+    expected = f"port output, row 1 (header): {message}; expected exactly {list(COLUMNS)}"
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(expected)}$"):
+        read(header + "\n0,Z1,0,0,6\n")
+
+
+@pytest.mark.parametrize(("row", "what"), [("0", "1 cell"), ("0,Z1", "2 cells")])
+def test_a_row_of_the_wrong_width_is_named_with_its_cells(row, what):
+    message = f"port output, row 3: {what}, but the header has 5 columns"
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(message)}$"):
+        read(f"step,tensor,row,col,value\n0,Z1,0,0,6\n{row}\n")
+
+
+@pytest.mark.parametrize("where", ["header", "row"])
+def test_a_field_past_the_csv_readers_limit_is_not_csv(where):
+    huge = "x" * (csv.field_size_limit() + 1)
+    text = (huge if where == "header" else "step,tensor,row,col,value\n0," + huge) + "\n"
+    start = (
+        "port output, row 1 (header): not CSV (" if where == "header" else "port output: not CSV ("
+    )
+    with pytest.raises(CaseFormatError, match=f"^{re.escape(start)}field larger than field limit"):
+        read(text)
+
+
+def test_the_allowed_error_is_rtol_times_the_value_plus_atol_scaled_by_the_largest():
+    tol = Tolerance("example", rtol=0.5, atol_scale=0.25)
+    # atol_scale * max(1, largest): 0.25 for a tensor whose largest |value| is under 1, and
+    # 0.25 * 4 for one whose largest is 4
+    assert tol.allowed(np.array([0.5, -0.25]), 0.5).tolist() == [0.5, 0.375]
+    assert tol.allowed(np.array([2.0, -4.0]), 4.0).tolist() == [2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("W", "b", "error", "message"),
+    [
+        ([np.ones((2, 3))], "x", DTypeError,
+         "b must be a list of 1 entries (one per layer), got str"),
+        ([np.ones(3)], [None], ShapeError,
+         "W[0] must be a non-empty 2-D (out, in) array, got (3,)"),
+        ([np.ones((0, 2))], [None], ShapeError,
+         "W[0] must be a non-empty 2-D (out, in) array, got (0, 2)"),
+    ],
+    ids=["b-not-a-list", "W-one-dimensional", "W-empty"],
+)  # fmt: skip
+def test_params_names_a_bad_layer_list(W, b, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        Params(W, b)
