@@ -72,6 +72,7 @@ from scratch.losses import cross_entropy_grad
 from scratch.optim import SGD, sgd_step, sgd_update
 from scratch.perceptron import epoch_tensors
 from scratch.trace import Deltas
+from scratch.validation import all_finite
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -1449,9 +1450,35 @@ def test_the_allowed_error_is_rtol_times_the_value_plus_atol_scaled_by_the_large
          "W[0] must be a non-empty 2-D (out, in) array, got (3,)"),
         ([np.ones((0, 2))], [None], ShapeError,
          "W[0] must be a non-empty 2-D (out, in) array, got (0, 2)"),
+        ([np.ones((2, 3))], [np.ones(2, dtype=np.float32)], DTypeError,
+         "b[0] has dtype float32 but W[0] has dtype float64"),
     ],
-    ids=["b-not-a-list", "W-one-dimensional", "W-empty"],
+    ids=["b-not-a-list", "W-one-dimensional", "W-empty", "b-of-another-dtype"],
 )  # fmt: skip
 def test_params_names_a_bad_layer_list(W, b, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         Params(W, b)
+
+
+def test_a_layout_converter_names_what_its_bias_list_may_be():
+    message = "b must be a list of 2-D numpy arrays, one per layer (or None), got str"
+    with pytest.raises(DTypeError, match=f"^{re.escape(message)}$"):
+        from_t2([np.ones((3, 2))], "x")
+
+
+@pytest.mark.parametrize("shape", [(4096,), (80, 60)], ids=["4096", "80x60"])
+def test_all_finite_on_large_arrays_sums_first_without_a_warning(shape):
+    # From 4096 elements the array is summed first. Huge finite values overflow that sum
+    # (then each is checked); +inf and -inf make it NaN. No floating-point warning either way.
+    x = np.ones(shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all_finite(x)
+        assert all_finite(np.full(shape, 1e308))
+        for bad in (np.nan, np.inf):
+            y = x.copy()
+            y.flat[-1] = bad
+            assert not all_finite(y), bad
+        y = x.copy()
+        y.flat[0], y.flat[-1] = np.inf, -np.inf
+        assert not all_finite(y)
