@@ -1482,3 +1482,22 @@ def test_all_finite_on_large_arrays_sums_first_without_a_warning(shape):
         y = x.copy()
         y.flat[0], y.flat[-1] = np.inf, -np.inf
         assert not all_finite(y)
+
+
+def test_a_case_listed_whole_that_fails_is_xfail_and_one_that_passes_is_named():
+    case = load_case(DATA / "T1-blog")
+    listed = Xfails({"T1-blog": "known"})
+    right = Outcome("ok", text=case.expected.to_csv(index=False))
+    wrong = Outcome(
+        "ok", text=case.expected.assign(value=case.expected["value"] + 1).to_csv(index=False)
+    )
+    failed = grade(case, wrong, xfails=listed)
+    assert failed.status == "xfail"
+    assert failed.message.startswith("T1-blog: expected failure (known): T1-blog: 190 of 190 ")
+    message = "T1-blog: expected to fail (known), but pass"
+    assert (
+        grade(case, right, xfails=listed).status,
+        grade(case, right, xfails=listed).message,
+    ) == ("xpass", message)
+    strict = grade(case, right, True, xfails=listed)
+    assert (strict.status, strict.message) == ("fail", message)
