@@ -108,10 +108,8 @@ class PortCgroup:
             pid = stale.name.removeprefix("mlp-port-")
             if not pid.isdigit() or (_PROC / pid).exists():
                 continue
+            _remove_cgroups_below(stale)
             with contextlib.suppress(OSError):
-                for sub in sorted(stale.rglob("*"), key=lambda p: -len(p.parts)):
-                    if sub.is_dir():
-                        sub.rmdir()
                 stale.rmdir()
 
     def wrap(self, argv: list[str], path: str | None) -> list[str]:
@@ -135,16 +133,22 @@ class PortCgroup:
                 if "populated 0" in (self.path / "cgroup.events").read_text():
                     break
             time.sleep(0.002)
-        subs = [p for p in self.path.rglob("*") if p.is_dir()]
-        for sub in sorted(subs, key=lambda p: -len(p.parts)):
-            with contextlib.suppress(OSError):
-                sub.rmdir()
+        _remove_cgroups_below(self.path)
 
     def remove(self) -> None:
         """Kill what is left and remove the cgroup (at this process's exit)."""
         self.kill()
         with contextlib.suppress(OSError):
             self.path.rmdir()
+
+
+def _remove_cgroups_below(path: Path) -> None:
+    """Remove every (empty) cgroup inside the cgroup `path`, deepest first; one that still
+    holds a process, or is already gone, is left."""
+    subs = [p for p in path.rglob("*") if p.is_dir()]
+    for sub in sorted(subs, key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            sub.rmdir()
 
 
 def become_subreaper() -> bool:

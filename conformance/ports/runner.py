@@ -49,7 +49,6 @@ from conformance.ports.protocol import (
 )
 from conformance.ports.request import build_request
 
-"""The cap on a port's stdout, in MiB (`--max-output`)."""
 PORT_FILES = ("case.json", "case.txt", "params.csv", "data.csv")
 """What a port may read in MLP_CASE_DIR (those the case has): case.txt is case.json flattened
 into key=value lines (`conformance.golden.flat`), for a port that reads no JSON."""

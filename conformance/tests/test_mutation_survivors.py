@@ -32,6 +32,7 @@ from conformance.golden.cases import (
     write_case,
 )
 from conformance.golden.comparison import KEYS, compare_frames, format_report, with_rest
+from conformance.golden.schema import TENSOR_COLUMNS, TRAJECTORY_COLUMNS
 from conformance.golden.tensors import (
     arrays_to_rows,
     format_value,
@@ -1337,21 +1338,18 @@ def test_a_case_without_a_float32_bound_is_unsupported_at_float32_by_its_id():
     assert (result.case_id, result.status) == ("S-sgd-momentum", "unsupported"), result
 
 
-PARAM_COLUMNS = ["tensor", "row", "col", "value"]  # params.csv and data.csv
-
-
 def test_frame_to_arrays_gives_each_tensor_by_name_in_its_shape():
     # The long rows of params.csv back to arrays: by name, in order of first appearance, each
     # of shape (1 + largest row, 1 + largest col), whatever order its cells come in.
     rows = [("b1", 1, 0, 6.0), ("W1", 1, 0, 3.0), ("W1", 0, 0, 1.0), ("b1", 0, 0, 5.0),
             ("W1", 0, 1, 2.0), ("W1", 1, 1, 4.0)]  # fmt: skip
-    arrays = frame_to_arrays(Path("params.csv"), pd.DataFrame(rows, columns=PARAM_COLUMNS))
+    arrays = frame_to_arrays(Path("params.csv"), pd.DataFrame(rows, columns=list(TENSOR_COLUMNS)))
     assert list(arrays) == ["b1", "W1"]  # (not sorted: "W1" < "b1")
     assert arrays["W1"].tolist() == [[1.0, 2.0], [3.0, 4.0]] and arrays["b1"].tolist() == [
         [5.0],
         [6.0],
     ]
-    one = pd.DataFrame([("W1", 0, 0, 0.5)], columns=PARAM_COLUMNS)  # a 1-1 network's
+    one = pd.DataFrame([("W1", 0, 0, 0.5)], columns=list(TENSOR_COLUMNS))  # a 1-1 network's
     assert {k: a.tolist() for k, a in frame_to_arrays(Path("params.csv"), one).items()} == {
         "W1": [[0.5]]
     }
@@ -1366,12 +1364,11 @@ def test_an_unsupported_case_listed_whole_as_an_expected_failure_stays_unsupport
 
 
 # -- read_table on a port's output: what it accepts, and how it names what it refuses ----------
-COLUMNS = {"step": "int", "tensor": "str", "row": "int", "col": "int", "value": "float"}
 OUT = Path("port output")
 
 
 def read(text: str) -> pd.DataFrame:
-    return read_table(OUT, COLUMNS, text=text, nonfinite=True)
+    return read_table(OUT, TRAJECTORY_COLUMNS, text=text, nonfinite=True)
 
 
 def test_a_ports_output_may_start_with_a_byte_order_mark_and_end_lines_with_crlf():
@@ -1381,7 +1378,7 @@ def test_a_ports_output_may_start_with_a_byte_order_mark_and_end_lines_with_crlf
 
 def test_a_header_alone_is_an_empty_table_of_the_columns_types():
     frame = read("step,tensor,row,col,value\n")
-    assert frame.empty and list(frame.columns) == list(COLUMNS)
+    assert frame.empty and list(frame.columns) == list(TRAJECTORY_COLUMNS)
     assert [str(t) for t in frame.dtypes] == ["int64", "object", "int64", "int64", "float64"]
 
 
@@ -1410,7 +1407,9 @@ def test_integers_are_exact_up_to_2_to_the_53():
     ids=["unknown", "missing", "repeated"],
 )  # fmt: skip
 def test_a_wrong_header_is_named_column_by_column(header, message):
-    expected = f"port output, row 1 (header): {message}; expected exactly {list(COLUMNS)}"
+    expected = (
+        f"port output, row 1 (header): {message}; expected exactly {list(TRAJECTORY_COLUMNS)}"
+    )
     with pytest.raises(CaseFormatError, match=f"^{re.escape(expected)}$"):
         read(header + "\n0,Z1,0,0,6\n")
 
