@@ -16,7 +16,6 @@ import pandas as pd
 
 from conformance.golden.cases import Case
 from conformance.golden.schema import with_defaults
-from conformance.golden.tensors import arrays_to_rows
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
 from scratch.layouts import named_in_layout
 from scratch.optim import SGD
@@ -32,9 +31,32 @@ DTYPES = ("float64", "float32")
 """The arithmetic a trajectory can be computed in."""
 
 
-def _rows_frame(rows: list[list[object]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    return frame.astype({"step": np.int64, "row": np.int64, "col": np.int64, "value": np.float64})
+def _long_frame(pieces: list[tuple[int, dict[str, np.ndarray]]]) -> pd.DataFrame:
+    """The (step, tensor, row, col, value) frame of `pieces`, each (step, {tensor: array}) in
+    order: every array's cells row by row, a 1-D array (n,) as a column (n, 1), a scalar as
+    one cell (1, 1), an empty array as none. Values as float64, any NaN as the plain NaN.
+
+    The same frame, bit for bit, as the rows `arrays_to_rows` writes to a golden CSV read back
+    (test_trajectory_frame.py), built with NumPy instead of one text cell at a time."""
+    steps, names, rows, cols, values = [], [], [], [], []
+    for step, arrays in pieces:
+        for name, A in arrays.items():
+            A = np.asarray(A, dtype=np.float64)
+            if A.size == 0:
+                continue
+            A2 = A.reshape(A.shape[0], -1) if A.ndim > 1 else A.reshape(A.size, 1)
+            height, width = A2.shape
+            steps.append(np.full(A2.size, step, dtype=np.int64))
+            names.append(np.full(A2.size, name, dtype=object))
+            rows.append(np.repeat(np.arange(height, dtype=np.int64), width))
+            cols.append(np.tile(np.arange(width, dtype=np.int64), height))
+            values.append(A2.ravel())
+    join = lambda parts, dtype: np.concatenate(parts) if parts else np.empty(0, dtype)  # noqa: E731
+    value = join(values, np.float64)
+    value[np.isnan(value)] = np.nan  # (a NaN's sign and payload do not survive the text)
+    columns = [join(steps, np.int64), join(names, object), join(rows, np.int64)]
+    columns += [join(cols, np.int64), value]
+    return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)))
 
 
 def training_options(case: Case) -> dict:
@@ -114,7 +136,7 @@ def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     # Steps whose every tensor is kept run with record=True; the others need only the cost and
     # the output, which an unrecorded step also returns.
     light = set(every) <= {"cost", output}
-    rows: list[list[object]] = []
+    pieces: list[tuple[int, dict[str, np.ndarray]]] = []
     for first, batch, run in _calls(case, light):
         Xb, Yb = (X, Y) if batch is None else (X[batch], Y[batch])
         record = first in full or not light
@@ -125,11 +147,11 @@ def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
             else:
                 tensors = {"cost": history.cost[k : k + 1].reshape(1, 1), output: history.output[k]}
             names = tensors if first + k in full else every
-            rows += arrays_to_rows({name: tensors[name] for name in names}, first + k)
+            pieces.append((first + k, {name: tensors[name] for name in names}))
     if case.meta.get("query"):
         steps = case.meta["training"]["steps"]
-        rows += arrays_to_rows({"prediction": predict(case.data["Xq"].astype(dtype))}, steps)
-    return _rows_frame(rows)
+        pieces.append((steps, {"prediction": predict(case.data["Xq"].astype(dtype))}))
+    return _long_frame(pieces)
 
 
 def _perceptron(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
@@ -142,10 +164,7 @@ def _perceptron(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
         from reference.perceptron import perceptron_updates
 
         updates = perceptron_updates(X, y, p["eta"], p["max_epochs"], w0, p["b0"])
-    rows: list[list[object]] = []
-    for epoch, tensors in epoch_tensors(updates).items():
-        rows += arrays_to_rows(tensors, epoch)
-    return _rows_frame(rows)
+    return _long_frame(list(epoch_tensors(updates).items()))
 
 
 def recipe_params(recipe: str, sizes: list[int], seed: int) -> Params:
@@ -174,7 +193,7 @@ def _init(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     else:
         params = literal_t2_recipe(init["sizes"], init["seed"])
     params = params.astype(np.dtype(dtype))  # the recipe's float64 draws, rounded once
-    return _rows_frame(arrays_to_rows(named_in_layout(case.layout, params.W, params.b), 0))
+    return _long_frame([(0, named_in_layout(case.layout, params.W, params.b))])
 
 
 def trajectory(case: Case, implementation: str, dtype: str = "float64") -> pd.DataFrame:
