@@ -62,7 +62,8 @@ def test_every_shape_and_special_value_is_the_frame_of_its_csv(tmp_path):
     negative_nan = np.copysign(np.nan, -1.0)
     pieces = [
         (0, {"W1": np.array(SPECIAL[:12]).reshape(3, 4), "b1": np.array([0.5, -0.0, 2.0])}),
-        (0, {"cost": np.float64(0.25), "empty": np.zeros((0, 3)), "A2": np.array([[negative_nan]])}),
+        (0, {"cost": np.float64(0.25), "empty": np.zeros((0, 3))}),
+        (1, {"A2": np.array([[negative_nan]])}),
         (3, {"prediction": np.array([[1.0, 2.0]], dtype=np.float32) / 3}),  # float32, widened
         (7, {"cube": np.arange(8.0).reshape(2, 2, 2)}),  # (2, 4): rows kept, the rest flattened
     ]
