@@ -189,6 +189,7 @@ def delta_names(config: Config) -> list[str]:
     return names
 
 
-def pick(history: History, step: int, name: str) -> np.ndarray:
-    """One named tensor of one step of a recorded history (`StepRecord.arrays`, internal layout)."""
-    return history.records[step].arrays()[name]
+def by_step(history: History) -> list[dict[str, np.ndarray]]:
+    """A recorded history's tensors, step by step: `by_step(h)[step][name]` (`StepRecord.arrays`,
+    internal layout; each step's dict made once, not once per tensor looked up)."""
+    return [record.arrays() for record in history.records]

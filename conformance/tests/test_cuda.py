@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conformance.compare import assert_close
-from conformance.matrix import STEPS, build_matrix, initial_params, make_data, pick, tensor_names
+from conformance.matrix import STEPS, build_matrix, by_step, initial_params, make_data, tensor_names
 from conformance.tolerances import BY_DTYPE
 from reference import TorchMLP, default_device
 from scratch import Network
@@ -34,13 +34,13 @@ def test_default_device_is_cuda():
 def test_cuda_reference_matches_scratch(config):
     X, Y = make_data(config)
     params = initial_params(config)
-    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
+    ours = by_step(Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True))
     dtype = torch.float64 if config.dtype is np.float64 else torch.float32
     model = TorchMLP(config.spec, params, dtype=dtype, device="cuda")
     assert next(model.parameters()).is_cuda
-    theirs = model.train(X, Y, config.lr, STEPS, record=True)
+    theirs = by_step(model.train(X, Y, config.lr, STEPS, record=True))
     tol = BY_DTYPE[np.dtype(config.dtype)]
     for step in range(STEPS):
         for name in tensor_names(config):
             what = f"cuda/{config.id}/step{step}/{name}"
-            assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
+            assert_close(ours[step][name], theirs[step][name], tol, what)

@@ -19,10 +19,10 @@ from conformance.compare import assert_close
 from conformance.matrix import (
     STEPS,
     build_matrix,
+    by_step,
     delta_names,
     initial_params,
     make_data,
-    pick,
     run_pair,
     tensor_names,
 )
@@ -35,7 +35,7 @@ CONFIGS = build_matrix()
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.id)
 def test_scratch_matches_reference(config):
-    ours, theirs = run_pair(config)
+    ours, theirs = map(by_step, run_pair(config))
     tol = BY_DTYPE[np.dtype(config.dtype)]
     names = tensor_names(config)
     disagreements = []
@@ -43,7 +43,7 @@ def test_scratch_matches_reference(config):
         for name in names:
             what = f"{config.id}/step{step}/{name}"
             try:
-                assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
+                assert_close(ours[step][name], theirs[step][name], tol, what)
             except AssertionError as failure:
                 disagreements.append(str(failure))
     assert not disagreements, (
@@ -54,12 +54,12 @@ def test_scratch_matches_reference(config):
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.id}/deltas")
 def test_backward_intermediates_match(config):
-    ours, theirs = run_pair(config)
+    ours, theirs = map(by_step, run_pair(config))
     tol = BY_DTYPE[np.dtype(config.dtype)]
     for step in range(STEPS):
         for name in delta_names(config):
             what = f"{config.id}/step{step}/{name}"
-            assert_close(pick(ours, step, name), pick(theirs, step, name), tol, what)
+            assert_close(ours[step][name], theirs[step][name], tol, what)
 
 
 @pytest.mark.parametrize(
@@ -70,12 +70,14 @@ def test_float32_run_stays_within_its_bound_of_float64(config):
     # data: the float32 bound of conformance/tolerances.py holds against the float64 truth too.
     X, Y = make_data(config)
     params = initial_params(config)
-    ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True)
-    truth = TorchMLP(
-        config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu"
-    ).train(X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True)
+    ours = by_step(Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True))
+    truth = by_step(
+        TorchMLP(config.spec, params.astype(np.float64), dtype=torch.float64, device="cpu").train(
+            X.astype(np.float64), Y.astype(np.float64), config.lr, STEPS, record=True
+        )
+    )
     for step in range(STEPS):
         for name in tensor_names(config):
-            assert pick(ours, step, name).dtype == np.float32 or name == "cost"
+            assert ours[step][name].dtype == np.float32 or name == "cost"
             what = f"{config.id}/step{step}/{name} (float32 vs float64)"
-            assert_close(pick(ours, step, name), pick(truth, step, name), FLOAT32, what)
+            assert_close(ours[step][name], truth[step][name], FLOAT32, what)

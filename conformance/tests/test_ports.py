@@ -211,7 +211,7 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
             "error",
             r"T1-blog: crash: exit status 1; stderr: .*ValueError: boom",
         ),
-        ("import time; time.sleep(30)", "error", r"T1-blog: hang: no answer within 0.5 s"),
+        ("import time; time.sleep(30)", "error", r"T1-blog: hang: no answer within 0.1 s"),
         ("print('nothing useful')", "error", r"T1-blog: bad output: .*missing column"),
         ("pass", "error", r"T1-blog: bad output: .*empty output"),
         (
@@ -289,7 +289,8 @@ GOOD_T1 = "\n".join(f"print('0,Z1,0,{c},{v}')" for c, v in enumerate([6, 7, -1])
     ],
 )
 def test_bad_port_is_reported_not_raised(tmp_path, body, status, message):
-    timeout = 0.5 if "sleep" in body else 30  # only the hanging port should meet the limit
+    # Only the hanging port should meet the limit; it never answers, so any limit shows it.
+    timeout = 0.1 if "sleep" in body else 30
     case = BY_ID["T1-blog"]
     if "print(" in body and "exit" not in body.lower():
         # What it prints is graded as the runner grades a port's stdout: no process needed
