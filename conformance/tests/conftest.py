@@ -18,11 +18,21 @@ import pytest
 
 from conformance.ports.process import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT
 
+GC_THRESHOLDS = (20_000, 20, 100)
+"""The garbage collector's thresholds for the whole run (Python's are 700, 10, 10): the
+youngest generation is collected every 20,000 allocations, the next every 20 of those, all
+generations every 100 of those."""
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # For the whole run (each xdist worker runs this too); a test that needs another setting
     # says so with its own `np.errstate`. Cheaper than an autouse fixture around 7,000 tests.
     np.seterr(over="raise", divide="raise", invalid="raise", under="ignore")
+    # The garbage collector's youngest generation is collected every 20,000 allocations
+    # instead of 700, from here on: with Python's thresholds, importing torch and the test
+    # modules and making about 8,000 test items ran some eight full collections in each
+    # process (0.7 s of its 3.5 s collection), each going through everything imported so far.
+    gc.set_threshold(*GC_THRESHOLDS)
     config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped cleanly without one")
     config.addinivalue_line(
         "markers", "long: a slow check whose quick form runs by default; runs with --long"
@@ -202,12 +212,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Move everything collection made (about 8,000 test items and their parameters) out of
     the garbage collector's reach: it would otherwise traverse them again and again while the
     tests run. Nothing is leaked; the objects live until the end of the run anyway. The tests
-    then make many short-lived objects (data frames, arrays, reports): the youngest generation
-    is collected every 20,000 allocations instead of 700 (garbage collection took 2.2 s of a
-    `-n 0` run, 1.4 s with this); objects in no reference cycle are still freed at once."""
+    then make many short-lived objects (data frames, arrays, reports), collected under
+    `GC_THRESHOLDS` (garbage collection took 2.2 s of a `-n 0` run with Python's, 1.4 s with
+    these); objects in no reference cycle are still freed at once."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
     if "torch" in sys.modules:  # (a run that collected no torch test need not load it)
         # Every tensor here is tiny: torch's intra-op threads only add their hand-offs (a
         # backward pass takes twice as long with two threads as with one), and under xdist
