@@ -34,10 +34,13 @@ DTYPES = ("float64", "float32")
 def _long_frame(pieces: list[tuple[int, dict[str, np.ndarray]]]) -> pd.DataFrame:
     """The (step, tensor, row, col, value) frame of `pieces`, each (step, {tensor: array}) in
     order: every array's cells row by row, a 1-D array (n,) as a column (n, 1), a scalar as
-    one cell (1, 1), an empty array as none. Values as float64, any NaN as the plain NaN.
+    one cell (1, 1), an array (n, ...) of more dimensions as (n, rest), an empty array as none.
+    Values as float64, any NaN as the plain NaN; the arrays given are not changed.
 
-    The same frame, bit for bit, as the rows `arrays_to_rows` writes to a golden CSV read back
-    (test_trajectory_frame.py), built with NumPy instead of one text cell at a time."""
+    Built with NumPy instead of one text cell at a time, it is, bit for bit, the frame of the
+    text rows `arrays_to_rows` writes, each value converted back by `float`; and it is the frame
+    `read_table` reads from those rows in a file but for the sign of a zero, which that reader
+    does not keep (test_trajectory_frame.py)."""
     steps, names, rows, cols, values = [], [], [], [], []
     for step, arrays in pieces:
         for name, A in arrays.items():

@@ -34,11 +34,13 @@ def test_default_device_is_cuda():
 def test_cuda_reference_matches_scratch(config):
     X, Y = make_data(config)
     params = initial_params(config)
-    ours = by_step(Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True))
+    sgd = config.optimizer
+    net = Network(config.spec, params)
+    ours = by_step(net.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd))
     dtype = torch.float64 if config.dtype is np.float64 else torch.float32
     model = TorchMLP(config.spec, params, dtype=dtype, device="cuda")
     assert next(model.parameters()).is_cuda
-    theirs = by_step(model.train(X, Y, config.lr, STEPS, record=True))
+    theirs = by_step(model.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd))
     tol = BY_DTYPE[np.dtype(config.dtype)]
     for step in range(STEPS):
         for name in tensor_names(config):

@@ -23,6 +23,7 @@ from conformance.ports import scratch_port
 from conformance.ports.__main__ import main as ports_main
 from conformance.ports.__main__ import mutant_answer
 from conformance.ports.fuzz import fuzz
+from conformance.ports.generated import STRATA
 from conformance.ports.grading import grade, tolerance_for
 from conformance.ports.runner import Outcome, PortArgumentError, run_solver
 from conformance.tolerances import GENERATED
@@ -73,12 +74,15 @@ def test_the_same_seed_draws_the_same_cases():
 
         return answer
 
-    # Ten cases: one of each of the 8 strata, which is its simplest case, the same for every
-    # seed, and a second of the first two strata, which is the seed's.
+    # Two cases of each stratum: the first is its simplest case, the same for every seed; the
+    # second is the seed's, so each stratum's draw is seeded (one unseeded would differ).
+    n = 2 * len(STRATA)
     first, again, other = [], [], []
     for seen, seed in ((first, 7), (again, 7), (other, 8)):
-        assert fuzz(record(seen), examples=10, seed=seed, out=io.StringIO()) == 1
-    assert len(first) == 10 and first == again and first != other
+        assert fuzz(record(seen), examples=n, seed=seed, out=io.StringIO()) == 1
+    assert len(first) == n and first == again
+    seeded = [(a, b) for a, b in zip(first[1::2], other[1::2], strict=True)]
+    assert all(a != b for a, b in seeded), "a stratum draws the same second case for two seeds"
 
 
 def test_a_port_that_supports_no_generated_case_fails():
