@@ -31,11 +31,21 @@ DTYPES = ("float64", "float32")
 """The arithmetic a trajectory can be computed in."""
 
 
-def _long_frame(pieces: list[tuple[int, dict[str, np.ndarray]]]) -> pd.DataFrame:
-    """The (step, tensor, row, col, value) frame of `pieces`, each (step, {tensor: array}) in
-    order: every array's cells row by row, a 1-D array (n,) as a column (n, 1), a scalar as
-    one cell (1, 1), an array (n, ...) of more dimensions as (n, rest), an empty array as none.
-    Values as float64, any NaN as the plain NaN; the arrays given are not changed.
+Pieces = list[tuple[int, dict[str, np.ndarray]]]
+"""A trajectory as computed: (step, {tensor: array}) in order, each array as it came."""
+
+
+def _matrix(A: np.ndarray) -> np.ndarray:
+    """An array as the golden format holds it, in float64: a 1-D array (n,) as a column
+    (n, 1), a scalar as one cell (1, 1), an array (n, ...) of more dimensions as (n, rest)."""
+    A = np.asarray(A, dtype=np.float64)
+    return A.reshape(A.shape[0], -1) if A.ndim > 1 else A.reshape(A.size, 1)
+
+
+def _long_frame(pieces: Pieces) -> pd.DataFrame:
+    """The (step, tensor, row, col, value) frame of `pieces` in order: every array's cells row
+    by row, each array shaped by `_matrix`, an empty array as none. Values as float64, any NaN
+    as the plain NaN; the arrays given are not changed.
 
     Built with NumPy instead of one text cell at a time, it is, bit for bit, the frame of the
     text rows `arrays_to_rows` writes, each value converted back by `float`; and it is the frame
@@ -44,10 +54,9 @@ def _long_frame(pieces: list[tuple[int, dict[str, np.ndarray]]]) -> pd.DataFrame
     steps, names, rows, cols, values = [], [], [], [], []
     for step, arrays in pieces:
         for name, A in arrays.items():
-            A = np.asarray(A, dtype=np.float64)
-            if A.size == 0:
+            if np.size(A) == 0:
                 continue
-            A2 = A.reshape(A.shape[0], -1) if A.ndim > 1 else A.reshape(A.size, 1)
+            A2 = _matrix(A)
             height, width = A2.shape
             steps.append(np.full(A2.size, step, dtype=np.int64))
             names.append(np.full(A2.size, name, dtype=object))
@@ -60,6 +69,20 @@ def _long_frame(pieces: list[tuple[int, dict[str, np.ndarray]]]) -> pd.DataFrame
     columns = [join(steps, np.int64), join(names, object), join(rows, np.int64)]
     columns += [join(cols, np.int64), value]
     return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)))
+
+
+def _matrices(case_id: str, pieces: Pieces) -> dict[tuple[int, str], np.ndarray]:
+    """{(step, tensor): 2-D float64 array} of `pieces`, each shaped by `_matrix`, empty arrays
+    left out: what `trajectory_arrays` makes of their frame, without the frame."""
+    out: dict[tuple[int, str], np.ndarray] = {}
+    for step, arrays in pieces:
+        for name, A in arrays.items():
+            if np.size(A) == 0:
+                continue
+            if (step, name) in out:  # (the frame would hold the cells twice: a bug of ours)
+                raise AssertionError(f"{case_id}: step {step} {name} computed twice")
+            out[(step, name)] = _matrix(A)
+    return out
 
 
 def training_options(case: Case) -> dict:
@@ -128,7 +151,7 @@ def _calls(case: Case, light: bool) -> list[tuple[int, np.ndarray | None, int]]:
     return calls
 
 
-def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
+def _network(case: Case, implementation: str, dtype: str) -> Pieces:
     X, Y = case.data["X"].astype(dtype), case.data["Y"].astype(dtype)
     lr = case.meta["training"]["lr"]
     options = training_options(case)
@@ -154,10 +177,10 @@ def _network(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
     if case.meta.get("query"):
         steps = case.meta["training"]["steps"]
         pieces.append((steps, {"prediction": predict(case.data["Xq"].astype(dtype))}))
-    return _long_frame(pieces)
+    return pieces
 
 
-def _perceptron(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
+def _perceptron(case: Case, implementation: str, dtype: str) -> Pieces:
     p = case.meta["perceptron"]
     X, y = case.data["X"].astype(dtype), case.data["y"][:, 0].astype(int)
     w0 = np.array(p["w0"], dtype=dtype)
@@ -167,7 +190,7 @@ def _perceptron(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
         from reference.perceptron import perceptron_updates
 
         updates = perceptron_updates(X, y, p["eta"], p["max_epochs"], w0, p["b0"])
-    return _long_frame(list(epoch_tensors(updates).items()))
+    return list(epoch_tensors(updates).items())
 
 
 def recipe_params(recipe: str, sizes: list[int], seed: int) -> Params:
@@ -189,22 +212,36 @@ def literal_t2_recipe(sizes: list[int], seed: int) -> Params:
     return Params([w.T for w in W], [x[0] for x in b])
 
 
-def _init(case: Case, implementation: str, dtype: str) -> pd.DataFrame:
+def _init(case: Case, implementation: str, dtype: str) -> Pieces:
     init = case.meta["init"]
     if implementation == "scratch":
         params = recipe_params(init["recipe"], init["sizes"], init["seed"])
     else:
         params = literal_t2_recipe(init["sizes"], init["seed"])
     params = params.astype(np.dtype(dtype))  # the recipe's float64 draws, rounded once
-    return _long_frame([(0, named_in_layout(case.layout, params.W, params.b))])
+    return [(0, named_in_layout(case.layout, params.W, params.b))]
 
 
-def trajectory(case: Case, implementation: str, dtype: str = "float64") -> pd.DataFrame:
-    """The case's trajectory computed by `implementation` in `dtype` ("float64" or "float32"),
-    in the golden format (values as float64, each exactly the float32 value in float32)."""
+def _pieces(case: Case, implementation: str, dtype: str) -> Pieces:
+    """The case's trajectory computed by `implementation` in `dtype`, as computed."""
     if implementation not in IMPLEMENTATIONS[case.kind]:
         raise ValueError(f"{case.id}: no implementation {implementation!r} for a {case.kind} case")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
     run = {"network": _network, "perceptron": _perceptron, "init": _init}[case.kind]
     return run(case, implementation, dtype)
+
+
+def trajectory(case: Case, implementation: str, dtype: str = "float64") -> pd.DataFrame:
+    """The case's trajectory computed by `implementation` in `dtype` ("float64" or "float32"),
+    in the golden format (values as float64, each exactly the float32 value in float32)."""
+    return _long_frame(_pieces(case, implementation, dtype))
+
+
+def trajectory_matrices(
+    case: Case, implementation: str, dtype: str = "float64"
+) -> dict[tuple[int, str], np.ndarray]:
+    """The same trajectory as {(step, tensor): 2-D float64 array}, in order: what
+    `trajectory_arrays` reads from `trajectory`'s frame, but a NaN keeps its sign (the shipped
+    ports answer with these; test_trajectory_frame.py holds the two routes equal)."""
+    return _matrices(case.id, _pieces(case, implementation, dtype))

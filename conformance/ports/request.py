@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance.golden.cases import Case, params_from_layout, spec_from_meta
-from conformance.golden.runner import trajectory
-from conformance.golden.tensors import trajectory_arrays
+from conformance.golden.runner import trajectory_matrices
 from conformance.ports.protocol import PROTOCOL_VERSION, Trajectory
 from scratch.layouts import named_in_layout
 
@@ -50,7 +49,6 @@ def case_from_request(request: dict) -> Case:
 def answer_with(implementation: str, request: dict, dtype: str = "float64") -> Trajectory:
     """Answer a request by running its case with `implementation` ("scratch" or "reference")
     in `dtype` ("float64" or "float32") exactly as the golden tests do
-    (`conformance.golden.runner.trajectory`)."""
+    (`conformance.golden.runner.trajectory_matrices`)."""
     case = case_from_request(request)
-    frame = trajectory(case, implementation, dtype)
-    return {key: A.tolist() for key, A in trajectory_arrays(Path(case.id), frame).items()}
+    return {key: A.tolist() for key, A in trajectory_matrices(case, implementation, dtype).items()}

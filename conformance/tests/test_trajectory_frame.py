@@ -5,6 +5,10 @@ Bits are compared as unsigned integers, so -0.0 != 0.0; a NaN is the plain NaN e
 
 It is also the frame `read_table` reads from those rows written to a file (the route of every
 value of data/), bit for bit but for the sign of a zero: the reader takes "-0" as 0.0.
+
+The shipped ports answer with the same trajectory as matrices, without the frame
+(`trajectory_matrices`): bit for bit what `trajectory_arrays` reads from the frame, but for a
+NaN's sign.
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays, floating_dtypes
 
-from conformance.golden.runner import _long_frame
+from conformance.golden.runner import _long_frame, _matrices, trajectory, trajectory_matrices
 from conformance.golden.schema import TRAJECTORY_COLUMNS
-from conformance.golden.tensors import arrays_to_rows, read_table, write_rows
+from conformance.golden.tensors import (
+    arrays_to_rows,
+    read_table,
+    trajectory_arrays,
+    write_rows,
+)
+from conformance.tests.inputs import golden_cases
 
 SPECIAL = [0.0, -0.0, 1.0, -1.5, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308,
            0.1, 1 / 3, np.inf, -np.inf, np.nan, -np.nan]  # fmt: skip
@@ -53,12 +63,25 @@ def bits(frame: pd.DataFrame, zero_sign: bool) -> np.ndarray:
 
 
 def assert_same(built: pd.DataFrame, pieces: Pieces, folder: Path) -> None:
-    """`built` is the text route's frame bit for bit, and read_table's but for zeros' signs."""
+    """`built` is the text route's frame bit for bit, and read_table's but for zeros' signs;
+    the matrices of `pieces` are what `trajectory_arrays` reads from it."""
     for other, zero_sign in ((as_text(pieces), True), (through_csv(pieces, folder), False)):
         pd.testing.assert_frame_equal(
             built, other, check_exact=True, check_index_type=True, check_column_type=True
         )
         assert np.array_equal(bits(built, zero_sign), bits(other, zero_sign))
+    assert_same_matrices(_matrices("drawn", pieces), trajectory_arrays(Path("drawn"), built))
+
+
+def assert_same_matrices(ours: dict, read: dict) -> None:
+    """The same keys in the same order, each matrix of the same shape and dtype and bit for
+    bit the same values, but for a NaN's sign."""
+    assert list(ours) == list(read)
+    for key, A in ours.items():
+        B = read[key]
+        assert (A.shape, A.dtype) == (B.shape, B.dtype), key
+        plain = lambda M: np.where(np.isnan(M), np.nan, M).view(np.uint64)  # noqa: E731
+        assert np.array_equal(plain(A), plain(B)), key
 
 
 def test_every_shape_and_special_value_is_the_frame_of_its_csv(tmp_path):
@@ -110,3 +133,24 @@ def test_a_trajectory_value_is_its_array_value_exactly(dtype):
     A = (np.arange(6, dtype=dtype).reshape(2, 3) - 2.5) / 7
     frame = _long_frame([(0, {"Z1": A})])
     assert frame["value"].to_numpy().tolist() == A.astype(np.float64).ravel().tolist()
+
+
+# One case of each kind and way of recording: a query, mini-batches, overflowing logits,
+# momentum, a perceptron, an init recipe.
+QUICK = ["T1-blog", "S-mini-batch-partial", "S-softmax-exp-overflow", "S-sgd-momentum",
+         "T4-perceptron-and", "T2-init-2-3-1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("case_id", QUICK)
+def test_the_ports_matrices_are_the_trajectory_read_back(case_id):
+    case = next(c for c in golden_cases() if c.id == case_id)
+    for implementation in ("scratch", "recipe" if case.kind == "init" else "reference"):
+        ours = trajectory_matrices(case, implementation)
+        read = trajectory_arrays(case.path, trajectory(case, implementation))
+        assert_same_matrices(ours, read)
+
+
+def test_a_tensor_computed_twice_is_our_bug():
+    twice = [(0, {"W1": np.eye(2)}), (0, {"W1": np.eye(2)})]
+    with pytest.raises(AssertionError, match="drawn: step 0 W1 computed twice"):
+        _matrices("drawn", twice)
