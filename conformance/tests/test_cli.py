@@ -46,6 +46,9 @@ def test_script_is_installed_and_answers_help():
         assert command in out
 
 
+# The installed script started afresh (0.6 s): `long`; the quick form is
+# test_errors_are_one_clear_line[unknown-case] (and the script's --help runs by default).
+@pytest.mark.long
 def test_script_reports_an_unknown_case_without_a_traceback():
     done = subprocess.run([SCRIPT, "run", "T1-blgo"], capture_output=True, text=True)
     assert done.returncode == 2

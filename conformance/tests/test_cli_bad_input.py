@@ -159,6 +159,9 @@ def test_run_keeps_step_tensors_only_to_check_printed_figures(capsys, monkeypatc
     assert kept == [] and "printed figures" not in capsys.readouterr().out
 
 
+# The installed script started afresh (0.6 s): `long`; the quick form is the in-process
+# train/diverges and run/diverges above (a warning there is an error: filterwarnings).
+@pytest.mark.long
 def test_a_diverging_run_prints_one_line_and_no_warning_through_the_script(tmp_path):
     (tmp_path / "xor.csv").write_text("x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n")
     argv = [SCRIPT, "train", tmp_path / "xor.csv", "--sizes", "2", "3", "1", "--lr", "1e10"]

@@ -134,6 +134,9 @@ def test_every_tensor_that_differs_is_named_from_the_step_it_first_differs():
     check_tensors(case, compare_frames(computed("T1-blog", "scratch"), case.expected), "scratch")
 
 
+# A whole pytest run in a process of its own (1.4 s of CPU): `long`. Its quick forms, in process:
+# test_a_figure_moved_by_one_unit_in_its_last_place_fails, and test_golden_integrity's tests.
+@pytest.mark.long
 def test_the_suite_fails_on_a_tampered_copy_of_data(tmp_path):
     # Even with the edit written into the copy's manifest (as a deliberate one would be), the
     # figure's own check fails.
