@@ -20,7 +20,13 @@ def _end_without_teardown() -> None:
     registered after pytest configured the worker (torch's, `weakref.finalize`'s, multiprocessing's)
     has run; log handlers and the standard streams are flushed, and the process ends without
     the interpreter's teardown of every module, which with torch loaded took 0.7 s of each
-    worker's time at the end of the run, while the main process waited for it."""
+    worker's time at the end of the run, while the main process waited for it.
+
+    An exit handler registered earlier (by a `-p` plugin, `sitecustomize` or a `.pth` file)
+    does not run, but for logging's, which is called here. Under coverage.py, which saves a
+    worker's data in its own exit handler, the worker ends as Python ends it."""
+    if "coverage" in sys.modules:
+        return
     if "logging" in sys.modules:
         sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -105,6 +106,16 @@ def check_no_case_lost(root: Path, cases: list[Case]) -> None:
 
 
 # -- data/ itself ----------------------------------------------------------------------------
+
+
+def test_the_golden_data_are_where_MLP_CONFORMANCE_DATA_says(tmp_path):
+    # With test_golden_format's in-process checks, the quick form of the run of the whole suite
+    # on a tampered copy (`--long`): a process started with the variable set reads its cases
+    # from the folder it names (DATA is fixed when conformance.golden.cases is imported).
+    env = {**os.environ, "MLP_CONFORMANCE_DATA": str(tmp_path / "copy")}
+    code = "from conformance.golden.cases import DATA; print(DATA)"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == str(tmp_path / "copy"), run.stderr
 
 
 def test_data_matches_its_manifest_in_sha256sum_format():

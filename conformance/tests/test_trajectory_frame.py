@@ -77,6 +77,7 @@ def assert_same_matrices(ours: dict, read: dict) -> None:
     """The same keys in the same order, each matrix of the same shape and dtype and bit for
     bit the same values, but for a NaN's sign."""
     assert list(ours) == list(read)
+    assert all(type(step) is int and type(name) is str for step, name in ours)
     for key, A in ours.items():
         B = read[key]
         assert (A.shape, A.dtype) == (B.shape, B.dtype), key
@@ -145,9 +146,10 @@ QUICK = ["T1-blog", "S-mini-batch-partial", "S-softmax-exp-overflow", "S-sgd-mom
 def test_the_ports_matrices_are_the_trajectory_read_back(case_id):
     case = next(c for c in golden_cases() if c.id == case_id)
     for implementation in ("scratch", "recipe" if case.kind == "init" else "reference"):
-        ours = trajectory_matrices(case, implementation)
-        read = trajectory_arrays(case.path, trajectory(case, implementation))
-        assert_same_matrices(ours, read)
+        for dtype in ("float64", "float32"):
+            ours = trajectory_matrices(case, implementation, dtype)
+            read = trajectory_arrays(case.path, trajectory(case, implementation, dtype))
+            assert_same_matrices(ours, read)
 
 
 def test_a_tensor_computed_twice_is_our_bug():
