@@ -145,8 +145,9 @@ def initial_params(config: Config):
 
 
 @functools.cache
-def run_pair(config: Config) -> tuple[History, History]:
-    """Train `config` for STEPS steps with scratch and with reference (CPU); both histories."""
+def run_pair(config: Config, device: str = "cpu") -> tuple[History, History]:
+    """Train `config` for STEPS steps with scratch and with reference (on torch's `device`,
+    "cpu" or "cuda"); both histories."""
     import torch  # here, not at the top: building the matrix alone needs no torch
 
     from reference import TorchMLP
@@ -156,7 +157,7 @@ def run_pair(config: Config) -> tuple[History, History]:
     sgd = config.optimizer
     ours = Network(config.spec, params).train(X, Y, config.lr, STEPS, record=True, optimizer=sgd)
     torch_dtype = torch.float64 if config.dtype is np.float64 else torch.float32
-    model = TorchMLP(config.spec, params, dtype=torch_dtype, device="cpu")
+    model = TorchMLP(config.spec, params, dtype=torch_dtype, device=device)
     theirs = model.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd)
     return ours, theirs
 

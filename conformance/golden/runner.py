@@ -42,47 +42,44 @@ def _matrix(A: np.ndarray) -> np.ndarray:
     return A.reshape(A.shape[0], -1) if A.ndim > 1 else A.reshape(A.size, 1)
 
 
-def _long_frame(pieces: Pieces) -> pd.DataFrame:
-    """The (step, tensor, row, col, value) frame of `pieces` in order: every array's cells row
-    by row, each array shaped by `_matrix`, an empty array as none. Values as float64, any NaN
-    as the plain NaN; the arrays given are not changed.
+def _matrices(case_id: str, pieces: Pieces) -> dict[tuple[int, str], np.ndarray]:
+    """{(step, tensor): 2-D float64 array} of `pieces` in order, each shaped by `_matrix`,
+    empty arrays left out: what `trajectory_arrays` reads from their frame (`_long_frame`).
+    A tensor computed twice for one step is a bug of ours (`case_id` names it)."""
+    out: dict[tuple[int, str], np.ndarray] = {}
+    for step, arrays in pieces:
+        for name, A in arrays.items():
+            if np.size(A) == 0:
+                continue
+            if (step, name) in out:
+                raise AssertionError(f"{case_id}: step {step} {name} computed twice")
+            out[(step, name)] = _matrix(A)
+    return out
+
+
+def _long_frame(matrices: dict[tuple[int, str], np.ndarray]) -> pd.DataFrame:
+    """The (step, tensor, row, col, value) frame of `matrices` (`_matrices`) in order: every
+    matrix's cells row by row. Values as float64, any NaN as the plain NaN; the arrays given
+    are not changed.
 
     Built with NumPy instead of one text cell at a time, it is, bit for bit, the frame of the
     text rows `arrays_to_rows` writes, each value converted back by `float`; and it is the frame
     `read_table` reads from those rows in a file but for the sign of a zero, which that reader
     does not keep (test_trajectory_frame.py)."""
     steps, names, rows, cols, values = [], [], [], [], []
-    for step, arrays in pieces:
-        for name, A in arrays.items():
-            if np.size(A) == 0:
-                continue
-            A2 = _matrix(A)
-            height, width = A2.shape
-            steps.append(np.full(A2.size, step, dtype=np.int64))
-            names.append(np.full(A2.size, name, dtype=object))
-            rows.append(np.repeat(np.arange(height, dtype=np.int64), width))
-            cols.append(np.tile(np.arange(width, dtype=np.int64), height))
-            values.append(A2.ravel())
+    for (step, name), A2 in matrices.items():
+        height, width = A2.shape
+        steps.append(np.full(A2.size, step, dtype=np.int64))
+        names.append(np.full(A2.size, name, dtype=object))
+        rows.append(np.repeat(np.arange(height, dtype=np.int64), width))
+        cols.append(np.tile(np.arange(width, dtype=np.int64), height))
+        values.append(A2.ravel())
     join = lambda parts, dtype: np.concatenate(parts) if parts else np.empty(0, dtype)  # noqa: E731
     value = join(values, np.float64)
     value[np.isnan(value)] = np.nan  # (a NaN's sign and payload do not survive the text)
     columns = [join(steps, np.int64), join(names, object), join(rows, np.int64)]
     columns += [join(cols, np.int64), value]
     return pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)))
-
-
-def _matrices(case_id: str, pieces: Pieces) -> dict[tuple[int, str], np.ndarray]:
-    """{(step, tensor): 2-D float64 array} of `pieces`, each shaped by `_matrix`, empty arrays
-    left out: what `trajectory_arrays` makes of their frame, without the frame."""
-    out: dict[tuple[int, str], np.ndarray] = {}
-    for step, arrays in pieces:
-        for name, A in arrays.items():
-            if np.size(A) == 0:
-                continue
-            if (step, name) in out:  # (the frame would hold the cells twice: a bug of ours)
-                raise AssertionError(f"{case_id}: step {step} {name} computed twice")
-            out[(step, name)] = _matrix(A)
-    return out
 
 
 def training_options(case: Case) -> dict:
@@ -235,7 +232,7 @@ def _pieces(case: Case, implementation: str, dtype: str) -> Pieces:
 def trajectory(case: Case, implementation: str, dtype: str = "float64") -> pd.DataFrame:
     """The case's trajectory computed by `implementation` in `dtype` ("float64" or "float32"),
     in the golden format (values as float64, each exactly the float32 value in float32)."""
-    return _long_frame(_pieces(case, implementation, dtype))
+    return _long_frame(_matrices(case.id, _pieces(case, implementation, dtype)))
 
 
 def trajectory_matrices(

@@ -10,10 +10,9 @@ import pytest
 import torch
 
 from conformance.compare import assert_close
-from conformance.matrix import STEPS, build_matrix, by_step, initial_params, make_data, tensor_names
+from conformance.matrix import STEPS, build_matrix, by_step, initial_params, run_pair, tensor_names
 from conformance.tolerances import BY_DTYPE
 from reference import TorchMLP, default_device
-from scratch import Network
 
 pytestmark = [
     pytest.mark.cuda,
@@ -30,17 +29,15 @@ def test_default_device_is_cuda():
     assert default_device().type == "cuda"
 
 
+def test_a_model_made_for_cuda_holds_its_parameters_there():
+    config = CONFIGS[0]
+    model = TorchMLP(config.spec, initial_params(config), device="cuda")
+    assert all(p.is_cuda for p in model.parameters())
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.id)
 def test_cuda_reference_matches_scratch(config):
-    X, Y = make_data(config)
-    params = initial_params(config)
-    sgd = config.optimizer
-    net = Network(config.spec, params)
-    ours = by_step(net.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd))
-    dtype = torch.float64 if config.dtype is np.float64 else torch.float32
-    model = TorchMLP(config.spec, params, dtype=dtype, device="cuda")
-    assert next(model.parameters()).is_cuda
-    theirs = by_step(model.train(X, Y, config.lr, STEPS, record=True, optimizer=sgd))
+    ours, theirs = map(by_step, run_pair(config, "cuda"))
     tol = BY_DTYPE[np.dtype(config.dtype)]
     for step in range(STEPS):
         for name in tensor_names(config):

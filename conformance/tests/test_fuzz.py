@@ -81,7 +81,7 @@ def test_the_same_seed_draws_the_same_cases():
     for seen, seed in ((first, 7), (again, 7), (other, 8)):
         assert fuzz(record(seen), examples=n, seed=seed, out=io.StringIO()) == 1
     assert len(first) == n and first == again
-    seeded = [(a, b) for a, b in zip(first[1::2], other[1::2], strict=True)]
+    seeded = zip(first[1::2], other[1::2], strict=True)
     assert all(a != b for a, b in seeded), "a stratum draws the same second case for two seeds"
 
 

@@ -39,6 +39,11 @@ SPECIAL = [0.0, -0.0, 1.0, -1.5, 5e-324, -2.2250738585072014e-308, 1.79769313486
 Pieces = list[tuple[int, dict[str, np.ndarray]]]
 
 
+def frame_of(pieces: Pieces) -> pd.DataFrame:
+    """The pieces' frame as the runner builds it: their matrices, then the frame of those."""
+    return _long_frame(_matrices("drawn", pieces))
+
+
 def rows_of(pieces: Pieces) -> list[list[object]]:
     """The golden CSV rows (step, tensor, row, col, value as text) of `pieces`, in order."""
     return [row for step, arrays in pieces for row in arrays_to_rows(arrays, step)]
@@ -78,10 +83,10 @@ def assert_same_matrices(ours: dict, read: dict) -> None:
     bit the same values, but for a NaN's sign."""
     assert list(ours) == list(read)
     assert all(type(step) is int and type(name) is str for step, name in ours)
+    plain = lambda M: np.where(np.isnan(M), np.nan, M).view(np.uint64)  # noqa: E731
     for key, A in ours.items():
         B = read[key]
         assert (A.shape, A.dtype) == (B.shape, B.dtype), key
-        plain = lambda M: np.where(np.isnan(M), np.nan, M).view(np.uint64)  # noqa: E731
         assert np.array_equal(plain(A), plain(B)), key
 
 
@@ -94,7 +99,7 @@ def test_every_shape_and_special_value_is_the_frame_of_its_csv(tmp_path):
         (3, {"prediction": np.array([[1.0, 2.0]], dtype=np.float32) / 3}),  # float32, widened
         (7, {"cube": np.arange(8.0).reshape(2, 2, 2)}),  # (2, 4): rows kept, the rest flattened
     ]
-    built = _long_frame(pieces)
+    built = frame_of(pieces)
     assert_same(built, pieces, tmp_path)
     # The caller's arrays are left as they were: the negative NaN keeps its sign.
     assert np.signbit(pieces[2][1]["A2"][0, 0])
@@ -105,9 +110,9 @@ def test_every_shape_and_special_value_is_the_frame_of_its_csv(tmp_path):
 
 
 def test_no_pieces_and_only_empty_arrays_are_the_empty_frame(tmp_path):
-    assert_same(_long_frame([]), [], tmp_path)
+    assert_same(frame_of([]), [], tmp_path)
     only_empty = [(2, {"W1": np.zeros((0, 2)), "b1": np.zeros(0)})]
-    assert_same(_long_frame(only_empty), only_empty, tmp_path)
+    assert_same(frame_of(only_empty), only_empty, tmp_path)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -126,13 +131,13 @@ def test_no_pieces_and_only_empty_arrays_are_the_empty_frame(tmp_path):
 )
 def test_any_arrays_are_the_frame_of_their_csv(tmp_path_factory, drawn):
     pieces = [(step, {f"T{i}": A}) for i, (step, A) in enumerate(drawn)]
-    assert_same(_long_frame(pieces), pieces, tmp_path_factory.mktemp("csv"))
+    assert_same(frame_of(pieces), pieces, tmp_path_factory.mktemp("csv"))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_trajectory_value_is_its_array_value_exactly(dtype):
     A = (np.arange(6, dtype=dtype).reshape(2, 3) - 2.5) / 7
-    frame = _long_frame([(0, {"Z1": A})])
+    frame = frame_of([(0, {"Z1": A})])
     assert frame["value"].to_numpy().tolist() == A.astype(np.float64).ravel().tolist()
 
 
