@@ -19,10 +19,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # (the tables are read by conformance.golden.tensors, which imports pandas)
+    import pandas as pd
 
 from conformance.golden.flat import check_case_text, write_case_text
 from conformance.golden.manifest import (

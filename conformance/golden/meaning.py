@@ -20,10 +20,12 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal, DecimalException, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # (check_trajectory imports it: see conformance.golden.tensors)
+    import pandas as pd
 
 from conformance.golden.schema import step_names_of
 from conformance.golden.tensors import CaseFormatError
@@ -201,6 +203,8 @@ def check_trajectory(
 ) -> dict[tuple[int, str], tuple[int, int]]:
     """expected.csv: every (step, tensor) that the case promises, each complete and of its
     shape, and nothing else. A header-only file is an error. Returns {(step, tensor): shape}."""
+    import pandas as pd
+
     if frame.empty:
         raise CaseFormatError(f"{file}: holds no values, only the header")
     negative = (frame[["step", "row", "col"]] < 0).any(axis=1)

@@ -11,8 +11,12 @@ float32 port would read them (the honest float32 ports of `conformance.ports`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # (_long_frame imports it: see conformance.golden.tensors)
+    import pandas as pd
 
 from conformance.golden.cases import Case
 from conformance.golden.schema import with_defaults
@@ -66,6 +70,8 @@ def _long_frame(matrices: dict[tuple[int, str], np.ndarray]) -> pd.DataFrame:
     text rows `arrays_to_rows` writes, each value converted back by `float`; and it is the frame
     `read_table` reads from those rows in a file but for the sign of a zero, which that reader
     does not keep (test_trajectory_frame.py)."""
+    import pandas as pd
+
     steps, names, rows, cols, values = [], [], [], [], []
     for (step, name), A2 in matrices.items():
         height, width = A2.shape

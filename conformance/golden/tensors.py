@@ -13,9 +13,14 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+# pandas (0.3 s to import) is imported by the functions that build or group a frame, so that
+# a port answering requests (conformance.ports.request) starts without it.
+if TYPE_CHECKING:
+    import pandas as pd
 
 from scratch.errors import MLPInputError
 
@@ -81,6 +86,8 @@ def read_table(
     empty cell, a non-number, a non-integer (row, col, step), a value that is not finite.
     A header with no rows is a valid, empty table. The frame's index i is line i + 2.
     """
+    import pandas as pd
+
     if text is None:
         text = read_text(path)
     else:
@@ -153,6 +160,8 @@ def _grouped_arrays(path: Path, frame: pd.DataFrame, keys: list[str]) -> dict:
     with a problem is named: a negative row or col first, then a repeated cell (its second
     line), then missing cells; a line is the frame's index + 2. Groups come out in order of
     first appearance."""
+    import pandas as pd
+
     if len(frame) == 0:
         return {}
     rows, cols = frame["row"].to_numpy(np.int64), frame["col"].to_numpy(np.int64)

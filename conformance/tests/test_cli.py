@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import main
+from conformance.cli import format, main
+from conformance.cli.format import progress
+from conformance.cli.options import PROGRESS_ABOVE
 from conformance.golden.cases import DATA, load_case
 
 SCRIPT = Path(sys.executable).parent / "mlp-conformance"
@@ -119,11 +121,22 @@ def test_plot_writes_a_png_of_the_right_size(tmp_path, capsys):
     assert err == ""  # 10 steps: no progress bar
 
 
-def test_a_long_plot_draws_a_progress_bar(tmp_path, capsys):
+def test_more_than_200_steps_draw_a_progress_bar(capsys):
+    assert PROGRESS_ABOVE == 200
+    assert progress(range(200), 200, "T1-blog") == range(200)  # no bar: the steps themselves
+    bar = progress(range(201), 201, "T1-blog")
+    assert list(bar) == list(range(201))
+    assert "T1-blog: 100%" in capsys.readouterr().err and "201/201" in str(bar)
+
+
+def test_a_long_plot_draws_a_progress_bar(tmp_path, capsys, monkeypatch):
+    # plot's bar, with the threshold lowered from 200 to 5 steps (the test above holds the
+    # threshold): the same code as a plot of 250 steps, without replaying 250 steps.
+    monkeypatch.setattr(format, "PROGRESS_ABOVE", 5)
     out_file = tmp_path / "long.png"
-    code, _, err = run(["plot", "T4-sigmoid-1000", "-o", str(out_file), "--steps", "250"], capsys)
+    code, _, err = run(["plot", "T4-sigmoid-1000", "-o", str(out_file), "--steps", "6"], capsys)
     assert code == 0 and png_size(out_file) == (800, 500)
-    assert "250/250" in err  # tqdm's bar, on stderr
+    assert "6/6" in err  # tqdm's bar, on stderr
 
 
 def test_train_writes_a_case_that_run_and_the_loader_read(tmp_path, capsys):

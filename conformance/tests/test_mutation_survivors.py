@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import csv
 import dataclasses
+import functools
 import json
 import re
 import warnings
@@ -700,8 +701,10 @@ def test_forward_names_x_of_another_dtype():
         network.forward(np.ones((1, 2), dtype=np.float32))
 
 
-def _mutated_functions(path: Path) -> set[str]:
-    """mutmut's names for the functions of a module: x_NAME and xǁCLASSǁNAME."""
+@functools.cache
+def _mutated_functions(path: Path) -> frozenset[str]:
+    """mutmut's names for the functions of a module: x_NAME and xǁCLASSǁNAME (each module
+    parsed once: the lines of docs/mutation-equivalents.txt name some 15 modules)."""
     names: set[str] = set()
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
@@ -713,7 +716,7 @@ def _mutated_functions(path: Path) -> set[str]:
                 for item in node.body
                 if isinstance(item, ast.FunctionDef)
             }
-    return names
+    return frozenset(names)
 
 
 def _ascii_id(line: str) -> str:
