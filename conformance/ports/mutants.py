@@ -140,8 +140,8 @@ def _softmax_unshifted(Z):
     return E / E.sum(axis=1, keepdims=True)
 
 
-def _step_with_sign_flipped(self, lr, grads, *, maximize=False, freeze_biases=False):
-    return _ORIGINAL_STEP(self, lr, grads, maximize=not maximize, freeze_biases=freeze_biases)
+def _step_with_sign_flipped(self, lr, grads, *, maximize=False, **kw):
+    return _ORIGINAL_STEP(self, lr, grads, maximize=not maximize, **kw)
 
 
 def _step_into_with_sign_flipped(params, dW, db, lr, maximize, freeze_biases):

@@ -36,6 +36,15 @@ def test_mutant_is_rejected(name):
     assert wrong["bad"] > 0 and not wrong["ok"], case_detail(caught)
 
 
+def test_update_plus_gives_wrong_values_with_momentum_and_mini_batches():
+    # The mutant's step takes every option `Network.train` passes (the optimizer's too): on
+    # the SGD cases it must fail by its values, not by a TypeError of its own signature.
+    sgd = [BY_ID[i] for i in ("S-sgd-momentum", "S-mini-batch-partial")]
+    caught = catch_mutant("update-plus", sgd, subprocess=False, timeout=60)
+    wrong = None if caught is None else first_wrong_value(caught)
+    assert wrong is not None and wrong["bad"] > 0, None if caught is None else caught.message
+
+
 def test_the_catalogue_holds_at_least_25_bugs_each_in_one_sentence():
     assert len(MUTANTS) >= 25
     for name, mutant in MUTANTS.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import json
 import re
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from conformance.ports.fuzz import DEFAULT_SEED, fuzz
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.persistent import PersistentPort
 from conformance.ports.report import case_detail
+from conformance.ports.request import build_request
 from conformance.ports.runner import Outcome, run_command, run_solver
 from conformance.tests.inputs import LONG_CASES, case_param, golden_cases
 
@@ -175,7 +177,7 @@ def test_scratch_port_as_a_command():
     assert result.status == "pass", case_detail(result)
 
 
-def test_pure_python_imports_no_numpy_and_scratch_port_no_torch_or_pandas():
+def test_the_ports_import_no_more_than_they_need():
     tree = ast.parse(Path(pure_python.__file__).read_text())
     names = {
         a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
@@ -184,15 +186,20 @@ def test_pure_python_imports_no_numpy_and_scratch_port_no_torch_or_pandas():
         n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
     }
     assert not names & {"numpy", "torch", "pandas", "scratch", "reference"}, names
-    # In the same process, after it: the scratch port loads neither torch nor pandas (0.4 s of
-    # every start of it; the golden tables' reader imports pandas when it reads one).
+    # In the same process, after it: the scratch port and a mutant, answering S-sgd-momentum's
+    # request, load neither torch nor pandas (0.4 s of every start of them; the golden tables'
+    # reader imports pandas when it reads one).
     heavy = "sorted({'numpy', 'torch', 'pandas'} & set(sys.modules))"
     code = (
-        f"import sys, conformance.ports.pure_python; print({heavy}); "
-        f"import conformance.ports.scratch_port; print({heavy})"
+        f"import sys, json, conformance.ports.pure_python; print({heavy}); "
+        "from conformance.ports import mutants, scratch_port; request = json.load(sys.stdin); "
+        "scratch_port.solve(request)\nwith mutants.MUTANTS['update-plus'].applied(): "
+        "scratch_port.solve(request)\n"
+        f"print({heavy})"
     )
-    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["[]", "['numpy']"]
+    request = json.dumps(build_request(BY_ID["S-sgd-momentum"]))
+    out = subprocess.run([PY, "-c", code], input=request, capture_output=True, text=True)
+    assert out.stdout.splitlines() == ["[]", "['numpy']"], out.stderr
 
 
 # -- bad ports: a clear message naming the case, never a traceback from the runner ------------
