@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.cli import format, main
+from conformance.cli import main
 from conformance.cli.format import progress
 from conformance.cli.options import PROGRESS_ABOVE
 from conformance.golden.cases import DATA, load_case
@@ -132,7 +132,7 @@ def test_more_than_200_steps_draw_a_progress_bar(capsys):
 def test_a_long_plot_draws_a_progress_bar(tmp_path, capsys, monkeypatch):
     # plot's bar, with the threshold lowered from 200 to 5 steps (the test above holds the
     # threshold): the same code as a plot of 250 steps, without replaying 250 steps.
-    monkeypatch.setattr(format, "PROGRESS_ABOVE", 5)
+    monkeypatch.setattr("conformance.cli.format.PROGRESS_ABOVE", 5)
     out_file = tmp_path / "long.png"
     code, _, err = run(["plot", "T4-sigmoid-1000", "-o", str(out_file), "--steps", "6"], capsys)
     assert code == 0 and png_size(out_file) == (800, 500)
