@@ -206,6 +206,9 @@ def half_unit(printed: str) -> Decimal:
 
 
 BY_DTYPE = {np.dtype(np.float64): FLOAT64, np.dtype(np.float32): FLOAT32}
+DTYPES = ("float64", "float32")
+"""The arithmetic a trajectory is computed in, or a port declares (`--dtype`): float64, the
+reference, or float32 (PORTS.md, "Float32 ports")."""
 
 # -- float32 ports: the constants of rules F1 to F8 (computed by `conformance.roundoff`) -------
 FLOAT32_U = 2.0**-24

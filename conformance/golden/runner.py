@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # (_long_frame imports it: see conformance.golden.tensors)
 
 from conformance.golden.cases import Case
 from conformance.golden.schema import with_defaults
+from conformance.tolerances import DTYPES
 from scratch import Network, Params, Perceptron, init_standard_normal, init_t2, init_t4
 from scratch.layouts import named_in_layout
 from scratch.optim import SGD
@@ -31,8 +32,6 @@ IMPLEMENTATIONS = {
     "init": ("scratch", "recipe"),
 }
 COLUMNS = ["step", "tensor", "row", "col", "value"]
-DTYPES = ("float64", "float32")
-"""The arithmetic a trajectory can be computed in."""
 
 
 Pieces = list[tuple[int, dict[str, np.ndarray]]]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-# pandas (0.3 s to import) is imported by the functions that build or group a frame, so that
+# pandas (0.3 to 0.4 s to import) is imported by the functions that build or group a frame, so that
 # a port answering requests (conformance.ports.request) starts without it.
 if TYPE_CHECKING:
     import pandas as pd

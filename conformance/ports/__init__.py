@@ -3,8 +3,9 @@
 `protocol` is the port side (standard library only, so that any Python port can use it),
 `request` builds what a port is sent, `process` runs a port process (output caps, timeout),
 `reaping` kills every process it started, `runner` sets up what a port sees and says how it
-ended, `grading` grades its answer, `report` prints tables and JUnit XML, `checking` runs a
-whole check: `conformance.ports.check(port, cases, ...)`, the function both command lines call.
+ended, `grading` grades its answer, `report` prints tables and JUnit XML, `options` parses
+`check`'s options, `checking` runs a whole check: `conformance.ports.check(port, cases, ...)`,
+the function both command lines call.
 Shipped ports: `scratch_port`, `reference_port`, `pure_python` (no numpy, no torch); `mutants`
 is the catalogue of deliberately wrong ports. The protocol is documented in
 conformance/PORTS.md. Command line: `python -m conformance.ports --help`.

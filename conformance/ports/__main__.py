@@ -37,21 +37,20 @@ from conformance.golden.cases import DATA, Case, load_all
 from conformance.golden.manifest import golden_root_of
 from conformance.golden.tensors import CaseFormatError
 from conformance.ports import scratch_port
-from conformance.ports.checking import (
-    add_check_arguments,
-    add_dtype_argument,
-    capabilities_option,
-    check_with_arguments,
-    junit_option,
-    mib_option,
-    port_option,
-    seconds_option,
-    select_cases,
-)
+from conformance.ports.checking import check_with_arguments, select_cases
 from conformance.ports.fuzz import DEFAULT_EXAMPLES, DEFAULT_SEED, PortErred, PortFailed, fuzz
 from conformance.ports.generated import STRATA
 from conformance.ports.grading import CaseResult, grade
 from conformance.ports.mutants import MUTANTS
+from conformance.ports.options import (
+    add_check_arguments,
+    add_dtype_argument,
+    capabilities_option,
+    junit_option,
+    mib_option,
+    port_option,
+    seconds_option,
+)
 from conformance.ports.report import write_junit
 from conformance.ports.runner import (
     DEFAULT_MAX_OUTPUT,

@@ -36,6 +36,7 @@ from typing import Any
 from conformance.golden.cases import Case
 from conformance.ports.generated import OPTIMIZERS
 from conformance.ports.runner import PortArgumentError
+from conformance.tolerances import DTYPES
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "kinds": ("network", "perceptron", "init"),
@@ -53,7 +54,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
         "prediction", "error", "w", "b", "errors", "epochs", "W_init", "b_init",
     ),
 }  # fmt: skip
-DTYPES = ("float64", "float32")
 _LAYER = re.compile(r"^(Z|A|dA|dZ|aprime|dW|db|vW|vb|W|b)\d+(_after)?$")
 OPTIMIZER_OPTIONS = ("momentum", "nesterov", "dampening", "weight_decay")
 """The `optimizer` section's keys, each an option a case needs when it is not 0 (false)."""

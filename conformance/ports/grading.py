@@ -28,7 +28,7 @@ from conformance.ports.levels import in_computation_order, level_name, level_rea
 from conformance.ports.runner import HEADER, Outcome, PortArgumentError, clip, printable
 from conformance.ports.xfail import Xfails
 from conformance.roundoff import float32_bound, not_derived
-from conformance.tolerances import FLOAT64, GENERATED, Tolerance
+from conformance.tolerances import DTYPES, FLOAT64, GENERATED, Tolerance
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,6 @@ def tolerance_for(case: Case) -> Tolerance:
     (see `conformance.tolerances`)."""
     source = case.meta.get("source", {})
     return GENERATED if source.get("section") == GENERATED_SECTION else FLOAT64
-
-
-DTYPES = ("float64", "float32")
-"""The arithmetic a port may declare (`--dtype`): float64, or float32 (PORTS.md)."""
 
 
 def check_dtype(dtype: object) -> str:

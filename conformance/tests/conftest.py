@@ -69,13 +69,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _checked_by(name: str) -> Callable[[str], object]:
-    """An option's type: `conformance.ports.checking`'s `name`, imported only when the option
-    is given (pytest's main process then starts without pandas and the rest of the runner)."""
+    """An option's type: `conformance.ports.options`' `name`, imported only when the option
+    is given (pytest's main process then starts without NumPy and the runner)."""
 
     def parse(text: str) -> object:
-        from conformance.ports import checking
+        from conformance.ports import options
 
-        return getattr(checking, name)(text)
+        return getattr(options, name)(text)
 
     parse.__name__ = name
     return parse
