@@ -11,8 +11,9 @@ check a port, train a network on a CSV file.
 
 CASE is a case id from `list` or the path of a case folder (such as one `train` wrote).
 Each command's module is imported when the command runs, and heavy libraries (pandas,
-Hypothesis, torch, matplotlib) only by the commands that need them: `--help` and a usage error
-take about 0.2 s.
+Hypothesis, torch, matplotlib) only by the commands that need them: `--help` and most usage
+errors take about 0.2 s (`check --capabilities` and `--xfail` read their files while parsing,
+with readers that import pandas).
 
 Every user mistake ends the command with one line on stderr, `mlp-conformance COMMAND: error:
 ...`, and exit status 2, never a traceback; options and output paths are checked before any
@@ -41,7 +42,8 @@ from scratch.errors import DTypeError, MLPInputError
 
 def command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
     """The command `name` of `module`, imported when it runs: the parser (`--help`, a usage
-    error) is built without what the commands import (pandas, Hypothesis, the port runner)."""
+    error) is built without what the commands import (pandas, Hypothesis, the checking and
+    grading of ports)."""
 
     def run(args: argparse.Namespace) -> int:
         return getattr(importlib.import_module(module), name)(args)

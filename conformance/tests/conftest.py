@@ -70,7 +70,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _checked_by(name: str) -> Callable[[str], object]:
     """An option's type: `conformance.ports.options`' `name`, imported only when the option
-    is given (pytest's main process then starts without NumPy and the runner)."""
+    is given (pytest's main process then starts without it and the port runner behind it)."""
 
     def parse(text: str) -> object:
         from conformance.ports import options
