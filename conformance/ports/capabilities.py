@@ -35,6 +35,7 @@ from typing import Any
 
 from conformance.golden.cases import Case
 from conformance.ports.generated import OPTIMIZERS
+from conformance.ports.grading import check_dtype
 from conformance.ports.runner import PortArgumentError
 from conformance.tolerances import DTYPES
 
@@ -198,8 +199,7 @@ def effective_dtype(dtype: str | None, caps: Capabilities) -> str:
     one the capabilities declare; `PortArgumentError` when both are given and disagree."""
     if dtype is None:
         return caps.dtype
-    if dtype not in DTYPES:
-        raise PortArgumentError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    check_dtype(dtype)
     if caps.dtype_declared and dtype != caps.dtype:
         raise PortArgumentError(
             f"--dtype {dtype} contradicts the capabilities' dtype {caps.dtype}: give one"
